@@ -24,7 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "indexer/byte_stream.h"
-#include "indexer/layer_entry.h"
+#include "store/layer_entry.h"
 
 namespace dci {
 

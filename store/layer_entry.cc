@@ -1,4 +1,4 @@
-#include "indexer/layer_entry.h"
+#include "store/layer_entry.h"
 
 namespace dci {
 

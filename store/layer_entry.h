@@ -1,7 +1,7 @@
 // One entry of a layer, after whiteout folding: what a layer says about one
 // path. Layers are stored as lists of these; merged trees are derived.
-#ifndef DCI_INDEXER_LAYER_ENTRY_H_
-#define DCI_INDEXER_LAYER_ENTRY_H_
+#ifndef DCI_STORE_LAYER_ENTRY_H_
+#define DCI_STORE_LAYER_ENTRY_H_
 
 #include <cstdint>
 #include <string>
@@ -57,4 +57,4 @@ struct LayerEntry {
 
 }  // namespace dci
 
-#endif  // DCI_INDEXER_LAYER_ENTRY_H_
+#endif  // DCI_STORE_LAYER_ENTRY_H_

@@ -1,0 +1,288 @@
+// dci: the command-line client of dcid. Talks gRPC only.
+//
+// Exit codes: 0 success, 1 usage error, 2 not found, 3 server unreachable,
+// 4 the server refused or failed the request (bad image, corrupt data, ...).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_format.h"
+#include "clients/cli/render.h"
+#include "dci/v1/service.grpc.pb.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 1;
+constexpr int kExitNotFound = 2;
+constexpr int kExitUnreachable = 3;
+constexpr int kExitFailed = 4;
+
+constexpr char kUsage[] = R"(usage: dci [global flags] COMMAND [args]
+
+Commands:
+  index REF [--tag NAME:TAG]... [--platform OS/ARCH[/VARIANT]]
+        index an image: oci:DIR[:TAG], oci-archive:FILE[:TAG],
+        docker-archive:FILE[:NAME:TAG]
+  images                        list indexed images and their tags
+  show IMAGE                    metadata, platform and layers of an image
+  files IMAGE [--path GLOB] [--layer]
+                                the merged file tree (or each layer's entries)
+  diff IMAGE_A IMAGE_B          what drifted: files, metadata, history
+
+IMAGE is NAME:TAG or a manifest digest (a unique prefix will do).
+
+Global flags:
+  --server HOST:PORT   dcid address (env DCI_SERVER; default 127.0.0.1:7878)
+  --output human|json  json prints the API's canonical JSON mapping
+  --color auto|always|never
+
+Exit codes: 0 success, 1 usage, 2 not found, 3 server unreachable,
+4 request failed (bad image, corrupt data, ...).
+)";
+
+struct Args {
+  std::string server = "127.0.0.1:7878";
+  std::string output = "human";
+  std::string color = "auto";
+  std::vector<std::string> positional;
+  std::multimap<std::string, std::string> flags;  // command flags
+};
+
+int Usage(const std::string& why) {
+  if (!why.empty()) std::cerr << "dci: " << why << "\n\n";
+  std::cerr << kUsage;
+  return kExitUsage;
+}
+
+// Flags that take a value; every other "--x" is a switch.
+bool TakesValue(const std::string& f) {
+  return f == "--server" || f == "--output" || f == "--color" ||
+         f == "--tag" || f == "--platform" || f == "--path";
+}
+
+bool Parse(int argc, char** argv, Args* a, std::string* err) {
+  if (const char* e = std::getenv("DCI_SERVER"); e && *e) a->server = e;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.size() > 1 && s[0] == '-' && s != "-") {
+      std::string value;
+      size_t eq = s.find('=');
+      if (eq != std::string::npos) {
+        value = s.substr(eq + 1);
+        s = s.substr(0, eq);
+      } else if (TakesValue(s)) {
+        if (i + 1 >= argc) {
+          *err = s + " needs a value";
+          return false;
+        }
+        value = argv[++i];
+      }
+      if (s == "--server") {
+        a->server = value;
+      } else if (s == "--output" || s == "-o") {
+        a->output = value;
+      } else if (s == "--color") {
+        a->color = value;
+      } else {
+        a->flags.emplace(s, value);
+      }
+    } else {
+      a->positional.push_back(s);
+    }
+  }
+  if (a->output != "human" && a->output != "json") {
+    *err = "--output must be human or json";
+    return false;
+  }
+  return true;
+}
+
+int ExitFor(const grpc::Status& s) {
+  switch (s.error_code()) {
+    case grpc::StatusCode::OK: return kExitOk;
+    case grpc::StatusCode::NOT_FOUND: return kExitNotFound;
+    case grpc::StatusCode::UNAVAILABLE: return kExitUnreachable;
+    default: return kExitFailed;
+  }
+}
+
+int Fail(const grpc::Status& s, const std::string& server) {
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    std::cerr << "dci: cannot reach dcid at " << server << ": "
+              << s.error_message() << "\n";
+  } else {
+    std::cerr << "dci: " << s.error_message() << "\n";
+  }
+  return ExitFor(s);
+}
+
+void PrintJson(const google::protobuf::Message& m) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &json, opts);
+  std::cout << json;
+}
+
+// The server reads the reference from its own filesystem: make relative
+// paths absolute, from where the user stands.
+std::string AbsoluteReference(const std::string& ref) {
+  size_t colon = ref.find(':');
+  if (colon == std::string::npos) return ref;
+  std::string transport = ref.substr(0, colon);
+  std::string rest = ref.substr(colon + 1);
+  if (transport == "docker" || rest.empty() || rest[0] == '/') return ref;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == nullptr) return ref;
+  return transport + ":" + cwd + "/" + rest;
+}
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+  void Update(const dci::v1::LayerProgress& p) {
+    if (!enabled_) return;
+    std::string hex = p.diff_id().substr(p.diff_id().find(':') + 1, 12);
+    std::string line;
+    if (p.phase() == dci::v1::LayerProgress::SKIPPED) {
+      line = absl::StrFormat("layer %d/%d %s  already indexed", p.layer() + 1,
+                             p.layer_count(), hex);
+    } else {
+      double frac = p.blob_size() > 0
+                        ? static_cast<double>(p.bytes_read()) / p.blob_size()
+                        : 0;
+      if (frac > 1) frac = 1;
+      int filled = static_cast<int>(frac * 30);
+      line = absl::StrFormat(
+          "layer %d/%d %s [%s%s] %s / %s  %d entries", p.layer() + 1,
+          p.layer_count(), hex, std::string(filled, '#'),
+          std::string(30 - filled, ' '),
+          dci::cli::HumanBytes(p.bytes_read()),
+          dci::cli::HumanBytes(p.blob_size()), p.entries());
+    }
+    std::cerr << "\r\033[K" << line;
+    if (p.phase() != dci::v1::LayerProgress::READING) std::cerr << "\n";
+    std::cerr.flush();
+  }
+
+ private:
+  bool enabled_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  std::string err;
+  if (!Parse(argc, argv, &args, &err)) return Usage(err);
+  if (args.flags.count("--help") || args.flags.count("-h")) {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  if (args.positional.empty()) return Usage("no command given");
+  const std::string cmd = args.positional[0];
+  const std::vector<std::string> pos(args.positional.begin() + 1,
+                                     args.positional.end());
+  const bool json = args.output == "json";
+  dci::cli::Style style;
+  style.color = args.color == "always" ||
+                (args.color == "auto" && isatty(STDOUT_FILENO) &&
+                 std::getenv("NO_COLOR") == nullptr);
+
+  auto channel =
+      grpc::CreateChannel(args.server, grpc::InsecureChannelCredentials());
+  auto stub = dci::v1::Dci::NewStub(channel);
+  grpc::ClientContext ctx;
+
+  if (cmd == "index") {
+    if (pos.size() != 1) return Usage("index takes one image reference");
+    dci::v1::IndexRequest req;
+    req.set_reference(AbsoluteReference(pos[0]));
+    for (auto [it, end] = args.flags.equal_range("--tag"); it != end; ++it) {
+      req.add_tags(it->second);
+    }
+    if (auto it = args.flags.find("--platform"); it != args.flags.end()) {
+      req.set_platform(it->second);
+    }
+    ProgressBar bar(!json && isatty(STDERR_FILENO));
+    auto reader = stub->Index(&ctx, req);
+    dci::v1::IndexEvent ev;
+    dci::v1::IndexSummary summary;
+    bool have_summary = false;
+    while (reader->Read(&ev)) {
+      if (ev.has_progress()) bar.Update(ev.progress());
+      if (ev.has_summary()) {
+        summary = ev.summary();
+        have_summary = true;
+      }
+    }
+    grpc::Status s = reader->Finish();
+    if (!s.ok()) return Fail(s, args.server);
+    if (!have_summary) {
+      std::cerr << "dci: the server sent no summary\n";
+      return kExitFailed;
+    }
+    if (json) {
+      PrintJson(summary);
+    } else {
+      dci::cli::RenderIndexSummary(summary, style, std::cout);
+    }
+    return kExitOk;
+  }
+  if (cmd == "images") {
+    if (!pos.empty()) return Usage("images takes no arguments");
+    dci::v1::ListImagesResponse resp;
+    grpc::Status s = stub->ListImages(&ctx, {}, &resp);
+    if (!s.ok()) return Fail(s, args.server);
+    json ? PrintJson(resp) : dci::cli::RenderImages(resp, style, std::cout);
+    return kExitOk;
+  }
+  if (cmd == "show") {
+    if (pos.size() != 1) return Usage("show takes one image");
+    dci::v1::GetImageRequest req;
+    req.set_image(pos[0]);
+    dci::v1::Image resp;
+    grpc::Status s = stub->GetImage(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s, args.server);
+    json ? PrintJson(resp) : dci::cli::RenderImage(resp, style, std::cout);
+    return kExitOk;
+  }
+  if (cmd == "files") {
+    if (pos.size() != 1) return Usage("files takes one image");
+    dci::v1::ListFilesRequest req;
+    req.set_image(pos[0]);
+    if (auto it = args.flags.find("--path"); it != args.flags.end()) {
+      std::string glob = it->second;
+      while (!glob.empty() && glob[0] == '/') glob.erase(0, 1);
+      req.set_path_glob(glob);
+    }
+    req.set_by_layer(args.flags.count("--layer") > 0);
+    dci::v1::ListFilesResponse resp;
+    grpc::Status s = stub->ListFiles(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s, args.server);
+    json ? PrintJson(resp)
+         : dci::cli::RenderFiles(resp, req.by_layer(), style, std::cout);
+    return kExitOk;
+  }
+  if (cmd == "diff") {
+    if (pos.size() != 2) return Usage("diff takes two images");
+    dci::v1::DiffRequest req;
+    req.set_image_a(pos[0]);
+    req.set_image_b(pos[1]);
+    dci::v1::ImageDiff resp;
+    grpc::Status s = stub->Diff(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s, args.server);
+    json ? PrintJson(resp) : dci::cli::RenderDiff(resp, style, std::cout);
+    return kExitOk;
+  }
+  return Usage("unknown command \"" + cmd + "\"");
+}

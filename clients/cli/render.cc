@@ -1,0 +1,299 @@
+#include "clients/cli/render.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace dci::cli {
+namespace {
+
+constexpr char kReset[] = "\033[0m";
+constexpr char kRed[] = "\033[31m";
+constexpr char kGreen[] = "\033[32m";
+constexpr char kYellow[] = "\033[33m";
+constexpr char kBold[] = "\033[1m";
+constexpr char kDim[] = "\033[2m";
+
+std::string Paint(const Style& s, const char* code, const std::string& text) {
+  return s.color ? absl::StrCat(code, text, kReset) : text;
+}
+
+std::string Short(const std::string& digest) {
+  size_t colon = digest.find(':');
+  std::string hex = colon == std::string::npos ? digest : digest.substr(colon + 1);
+  return hex.substr(0, 12);
+}
+
+std::string PlatformString(const v1::Platform& p) {
+  std::string s = absl::StrCat(p.os(), "/", p.architecture());
+  if (!p.variant().empty()) absl::StrAppend(&s, "/", p.variant());
+  return s;
+}
+
+std::string Tags(const v1::Image& img) {
+  std::vector<std::string> t;
+  for (const auto& tag : img.tags()) t.push_back(tag.name() + ":" + tag.tag());
+  return t.empty() ? "<none>" : absl::StrJoin(t, ", ");
+}
+
+char TypeChar(v1::EntryType t) {
+  switch (t) {
+    case v1::ENTRY_TYPE_DIR: return 'd';
+    case v1::ENTRY_TYPE_SYMLINK: return 'l';
+    case v1::ENTRY_TYPE_HARDLINK: return 'h';
+    case v1::ENTRY_TYPE_CHAR_DEVICE: return 'c';
+    case v1::ENTRY_TYPE_BLOCK_DEVICE: return 'b';
+    case v1::ENTRY_TYPE_FIFO: return 'p';
+    case v1::ENTRY_TYPE_WHITEOUT: return 'w';
+    default: return '-';
+  }
+}
+
+std::string EntryLine(const v1::FileEntry& e) {
+  std::string line = absl::StrFormat("%s %5d %5d %10d  %s", ModeString(e),
+                                     e.uid(), e.gid(), e.size(), e.path());
+  if (e.type() == v1::ENTRY_TYPE_SYMLINK) {
+    absl::StrAppend(&line, " -> ", e.link_target());
+  } else if (e.type() == v1::ENTRY_TYPE_HARDLINK) {
+    absl::StrAppend(&line, " link to ", e.link_target());
+  }
+  if (e.opaque()) absl::StrAppend(&line, "  (opaque)");
+  return line;
+}
+
+const char* KindWord(v1::ChangeKind k) {
+  switch (k) {
+    case v1::ADDED: return "added";
+    case v1::REMOVED: return "removed";
+    default: return "changed";
+  }
+}
+
+}  // namespace
+
+std::string HumanBytes(int64_t n) {
+  if (n < 1000) return absl::StrCat(n, " B");
+  const char* units[] = {"kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(n);
+  int u = -1;
+  while (v >= 1000 && u < 3) {
+    v /= 1000;
+    ++u;
+  }
+  return absl::StrFormat("%.1f %s", v, units[u]);
+}
+
+std::string ModeString(const v1::FileEntry& e) {
+  std::string s(10, '-');
+  s[0] = TypeChar(e.type());
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i) {
+    if (e.mode() & (0400u >> i)) s[i + 1] = rwx[i];
+  }
+  if (e.mode() & 04000) s[3] = (e.mode() & 0100) ? 's' : 'S';
+  if (e.mode() & 02000) s[6] = (e.mode() & 0010) ? 's' : 'S';
+  if (e.mode() & 01000) s[9] = (e.mode() & 0001) ? 't' : 'T';
+  return s;
+}
+
+void RenderImages(const v1::ListImagesResponse& r, const Style& s,
+                  std::ostream& out) {
+  out << Paint(s, kBold,
+               absl::StrFormat("%-40s %-12s %-16s %-25s %10s %6s", "NAME:TAG",
+                               "DIGEST", "PLATFORM", "CREATED", "SIZE",
+                               "LAYERS"))
+      << "\n";
+  for (const v1::Image& img : r.images()) {
+    out << absl::StrFormat("%-40s %-12s %-16s %-25s %10s %6d\n", Tags(img),
+                           Short(img.manifest_digest()),
+                           PlatformString(img.platform()), img.created(),
+                           HumanBytes(img.total_size()), img.layers_size());
+  }
+}
+
+void RenderImage(const v1::Image& img, const Style& s, std::ostream& out) {
+  auto field = [&](const char* name, const std::string& value) {
+    if (!value.empty()) {
+      out << Paint(s, kBold, absl::StrFormat("%-20s", name)) << value << "\n";
+    }
+  };
+  field("Tags", Tags(img));
+  field("Manifest", img.manifest_digest() +
+                        (img.manifest_synthesized() ? " (synthesized)" : ""));
+  field("Manifest type", img.manifest_media_type());
+  field("Config", img.config_digest());
+  field("Config type", img.config_media_type());
+  field("Index", img.index_digest());
+  field("Platform", PlatformString(img.platform()));
+  field("OS version", img.os_version());
+  field("Created", img.created());
+  field("Author", img.author());
+  field("Docker version", img.docker_version());
+  field("User", img.user());
+  field("Working dir", img.working_dir());
+  field("Entrypoint", absl::StrJoin(img.entrypoint(), " "));
+  field("Cmd", absl::StrJoin(img.cmd(), " "));
+  field("Stop signal", img.stop_signal());
+  field("Exposed ports", absl::StrJoin(img.exposed_ports(), ", "));
+  field("Volumes", absl::StrJoin(img.volumes(), ", "));
+  field("Size", HumanBytes(img.total_size()));
+  field("Source", img.source());
+  if (!img.env().empty()) {
+    out << Paint(s, kBold, "Env") << "\n";
+    for (const auto& e : img.env()) out << "  " << e << "\n";
+  }
+  if (!img.labels().empty()) {
+    out << Paint(s, kBold, "Labels") << "\n";
+    std::map<std::string, std::string> sorted(img.labels().begin(),
+                                              img.labels().end());
+    for (const auto& [k, v] : sorted) out << "  " << k << "=" << v << "\n";
+  }
+  out << Paint(s, kBold, "Layers") << "\n";
+  for (const v1::Layer& l : img.layers()) {
+    out << absl::StrFormat("  %2d  %s  %10s  %7d entries  %s\n", l.position(),
+                           Short(l.diff_id()), HumanBytes(l.size()),
+                           l.entry_count(),
+                           Paint(s, kDim, l.created_by().substr(0, 80)));
+  }
+  if (!img.warnings().empty()) {
+    out << Paint(s, kBold, "Warnings") << "\n";
+    for (const auto& w : img.warnings()) {
+      out << "  " << Paint(s, kYellow, w) << "\n";
+    }
+  }
+}
+
+void RenderFiles(const v1::ListFilesResponse& r, bool by_layer,
+                 const Style& s, std::ostream& out) {
+  int layer = -1;
+  for (const v1::FileEntry& e : r.files()) {
+    if (by_layer && e.layer() != layer) {
+      layer = e.layer();
+      out << Paint(s, kBold, absl::StrCat("layer ", layer)) << "\n";
+    }
+    std::string line = EntryLine(e);
+    if (!by_layer) absl::StrAppend(&line, "  ", Paint(s, kDim, absl::StrCat("[", e.layer(), "]")));
+    if (e.type() == v1::ENTRY_TYPE_WHITEOUT) line = Paint(s, kRed, line);
+    out << (by_layer ? "  " : "") << line << "\n";
+  }
+}
+
+void RenderDiff(const v1::ImageDiff& d, const Style& s, std::ostream& out) {
+  out << Paint(s, kBold, "Images") << "\n  a " << d.image_a() << "\n  b "
+      << d.image_b() << "\n";
+  if (!d.metadata().empty()) {
+    out << Paint(s, kBold, "Metadata") << "\n";
+    for (const v1::FieldChange& c : d.metadata()) {
+      std::string name = c.key().empty() ? c.field()
+                                         : absl::StrCat(c.field(), " ", c.key());
+      switch (c.kind()) {
+        case v1::ADDED:
+          out << Paint(s, kGreen, absl::StrCat("  + ", name, ": ", c.after()));
+          break;
+        case v1::REMOVED:
+          out << Paint(s, kRed, absl::StrCat("  - ", name, ": ", c.before()));
+          break;
+        default:
+          out << Paint(s, kYellow,
+                       absl::StrCat("  ~ ", name, ": ", c.before(), " -> ",
+                                    c.after()));
+      }
+      out << "\n";
+    }
+  }
+  if (!d.history().empty()) {
+    out << Paint(s, kBold, "History") << "\n";
+    for (const v1::HistoryChange& h : d.history()) {
+      bool add = h.kind() == v1::ADDED;
+      out << Paint(s, add ? kGreen : kRed,
+                   absl::StrCat("  ", add ? "+ " : "- ", h.index(), ": ",
+                                h.created_by().substr(0, 100),
+                                h.empty_layer() ? " (no layer)" : ""))
+          << "\n";
+    }
+  }
+  for (v1::ChangeKind kind : {v1::ADDED, v1::REMOVED, v1::CHANGED}) {
+    std::vector<const v1::FileChange*> group;
+    for (const auto& c : d.files()) {
+      if (c.kind() == kind) group.push_back(&c);
+    }
+    if (group.empty()) continue;
+    out << Paint(s, kBold, absl::StrCat("Files ", KindWord(kind), " (",
+                                        group.size(), ")"))
+        << "\n";
+    for (const v1::FileChange* c : group) {
+      if (kind == v1::ADDED) {
+        out << Paint(s, kGreen, "  + " + EntryLine(c->after())) << "\n";
+      } else if (kind == v1::REMOVED) {
+        out << Paint(s, kRed, "  - " + EntryLine(c->before())) << "\n";
+      } else {
+        std::vector<std::string> what;
+        for (const std::string& w : c->changed()) {
+          if (w == "size") {
+            what.push_back(absl::StrCat("size ", c->before().size(), " -> ",
+                                        c->after().size()));
+          } else if (w == "mode") {
+            what.push_back(absl::StrCat("mode ", ModeString(c->before()),
+                                        " -> ", ModeString(c->after())));
+          } else if (w == "owner") {
+            what.push_back(absl::StrCat(
+                "owner ", c->before().uid(), ":", c->before().gid(), " -> ",
+                c->after().uid(), ":", c->after().gid()));
+          } else if (w == "link_target") {
+            what.push_back(absl::StrCat("link ", c->before().link_target(),
+                                        " -> ", c->after().link_target()));
+          } else if (w == "type") {
+            what.push_back(absl::StrCat("type ", std::string(1, TypeChar(c->before().type())),
+                                        " -> ", std::string(1, TypeChar(c->after().type()))));
+          } else {
+            what.push_back(w);
+          }
+        }
+        out << Paint(s, kYellow, absl::StrCat("  ~ ", c->path(), "  (",
+                                              absl::StrJoin(what, ", "), ")"))
+            << "\n";
+      }
+    }
+  }
+  const v1::DiffSummary& sum = d.summary();
+  out << Paint(s, kBold, "Summary") << "\n"
+      << absl::StrFormat(
+             "  files: %d added, %d removed, %d changed; metadata: %d "
+             "changed; %d shared layers; %d paths examined in %.1f ms\n",
+             sum.files_added(), sum.files_removed(), sum.files_changed(),
+             sum.metadata_changed(), sum.shared_layers(), sum.paths_examined(),
+             sum.server_millis());
+}
+
+void RenderIndexSummary(const v1::IndexSummary& sum, const Style& s,
+                        std::ostream& out) {
+  out << Paint(s, kBold, "Indexed ") << sum.manifest_digest() << "\n";
+  if (!sum.index_digest().empty()) {
+    std::vector<std::string> plats;
+    for (const auto& p : sum.available_platforms()) {
+      plats.push_back(PlatformString(p));
+    }
+    out << "  platform " << PlatformString(sum.platform()) << " picked from "
+        << sum.index_digest() << " (" << absl::StrJoin(plats, ", ") << ")\n";
+  } else {
+    out << "  platform " << PlatformString(sum.platform()) << "\n";
+  }
+  out << "  config   " << sum.config_digest() << "\n";
+  out << absl::StrFormat("  layers   %d new, %d already known%s\n",
+                         sum.layers_new(), sum.layers_known(),
+                         sum.already_indexed() ? " (image already indexed)"
+                                               : "");
+  out << absl::StrFormat("  entries  %d\n  seconds  %.3f\n", sum.entries(),
+                         sum.seconds());
+  std::vector<std::string> tags;
+  for (const auto& t : sum.tags()) tags.push_back(t.name() + ":" + t.tag());
+  if (!tags.empty()) out << "  tags     " << absl::StrJoin(tags, ", ") << "\n";
+  for (const auto& w : sum.warnings()) {
+    out << Paint(s, kYellow, "  warning: " + w) << "\n";
+  }
+}
+
+}  // namespace dci::cli

@@ -1,0 +1,207 @@
+#include "indexer/indexer.h"
+
+#include <chrono>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/digest.h"
+#include "base/path.h"
+#include "base/status_macros.h"
+#include "indexer/image_ref.h"
+#include "indexer/image_source.h"
+#include "indexer/manifest.h"
+
+namespace dci {
+
+absl::StatusOr<TagRef> ParseTagRef(const std::string& s) {
+  size_t colon = s.rfind(':');
+  TagRef t;
+  if (colon != std::string::npos && s.find('/', colon) == std::string::npos) {
+    t = {s.substr(0, colon), s.substr(colon + 1)};
+  } else {
+    t = {s, "latest"};
+  }
+  if (t.name.empty() || t.tag.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad image name \"", s, "\": want NAME:TAG"));
+  }
+  return t;
+}
+
+namespace {
+
+// The names a source gives an image. OCI ref.name annotations are often a
+// bare tag ("1.0"): the layout directory's name stands in for NAME then.
+std::vector<TagRef> SourceTags(const ImageRef& ref,
+                               const ResolvedImage& image) {
+  std::vector<TagRef> out;
+  for (const std::string& s : image.source_tags) {
+    if (ref.transport == Transport::kDockerArchive ||
+        s.find_first_of(":/") != std::string::npos) {
+      absl::StatusOr<TagRef> t = ParseTagRef(s);
+      if (t.ok()) out.push_back(*t);
+    } else {
+      std::string dir = ref.path;
+      while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+      std::string name(BaseName(dir));
+      size_t dot = name.find('.');  // "img.tar" -> "img"
+      if (ref.transport == Transport::kOciArchive && dot != std::string::npos &&
+          dot > 0) {
+        name = name.substr(0, dot);
+      }
+      if (!name.empty()) out.push_back({name, s});
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<ImageSource>> OpenSource(const ImageRef& ref) {
+  switch (ref.transport) {
+    case Transport::kOciDir:
+      return OpenDirectorySource(ref.path);
+    case Transport::kOciArchive:
+    case Transport::kDockerArchive:
+      return OpenTarSource(ref.path);
+    case Transport::kRegistry:
+      return absl::FailedPreconditionError(
+          "indexing from a registry (docker://) is not available in this "
+          "version: copy the image with `skopeo copy` to oci: or "
+          "oci-archive: first");
+    case Transport::kRootfsDir:
+    case Transport::kRootfsTar:
+      return absl::InvalidArgumentError(
+          "dir: and tar: name a container's root filesystem, not an image");
+  }
+  return absl::InvalidArgumentError("unknown transport");
+}
+
+}  // namespace
+
+absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
+                                            const IndexOptions& options,
+                                            const IndexProgressFn& progress) {
+  auto start = std::chrono::steady_clock::now();
+  DCI_ASSIGN_OR_RETURN(ImageRef ref, ParseImageRef(ref_text));
+  DCI_ASSIGN_OR_RETURN(std::unique_ptr<ImageSource> source, OpenSource(ref));
+  DCI_ASSIGN_OR_RETURN(ResolvedImage image,
+                       ResolveImage(*source, ref, options.platform));
+
+  IndexSummary summary;
+  summary.manifest_digest = image.manifest_digest;
+  summary.config_digest = image.config_digest;
+  summary.platform = image.config.platform;
+  summary.index_digest = image.index_digest;
+  summary.available_platforms = image.available_platforms;
+  summary.warnings = image.warnings;
+  summary.tags = options.tags.empty() ? SourceTags(ref, image) : options.tags;
+  const int n = static_cast<int>(image.layers.size());
+
+  // History steps that made a layer, in order (config.md "history").
+  std::vector<int> history_of_layer(n, -1);
+  for (int h = 0, l = 0; h < static_cast<int>(image.config.history.size()) &&
+                         l < n;
+       ++h) {
+    if (!image.config.history[h].empty_layer) history_of_layer[l++] = h;
+  }
+
+  ImageRecord record;
+  record.manifest_digest = image.manifest_digest;
+  record.manifest_media_type = image.manifest_media_type;
+  record.manifest_synthesized = image.manifest_synthesized;
+  record.manifest_json = image.manifest_json;
+  record.config_digest = image.config_digest;
+  record.config_media_type = image.config_media_type;
+  record.config_json = image.config_json;
+  record.os = image.config.platform.os;
+  record.architecture = image.config.platform.architecture;
+  record.variant = image.config.platform.variant;
+  record.created = image.config.created;
+  record.index_digest = image.index_digest;
+  record.source = ref.ToString();
+  record.warnings = image.warnings;
+  std::vector<std::string> diff_ids;
+  for (int i = 0; i < n; ++i) {
+    const LayerDescriptor& d = image.layers[i];
+    ImageLayer l;
+    l.position = i;
+    l.diff_id = d.diff_id;
+    l.blob_digest = d.digest;
+    l.media_type = d.media_type;
+    l.blob_size = d.size;
+    l.history_index = history_of_layer[i];
+    record.layers.push_back(l);
+    diff_ids.push_back(d.diff_id);
+  }
+
+  DCI_ASSIGN_OR_RETURN(std::vector<bool> known, store_->HasLayers(diff_ids));
+  std::vector<NewLayer> new_layers;
+  absl::flat_hash_map<std::string, int> read_now;  // diff_id -> new_layers
+  for (int i = 0; i < n; ++i) {
+    const LayerDescriptor& d = image.layers[i];
+    IndexProgress p;
+    p.layer = i;
+    p.layer_count = n;
+    p.diff_id = d.diff_id;
+    p.blob_size = d.size;
+    if (known[i] || read_now.contains(d.diff_id)) {
+      p.phase = IndexProgress::Phase::kLayerSkipped;
+      if (progress) progress(p);
+      continue;
+    }
+    const std::string context =
+        absl::StrCat("layer ", i, " (", d.digest, ")");
+    absl::StatusOr<std::unique_ptr<ByteStream>> blob =
+        source->Open(d.source_path);
+    if (!blob.ok()) return Annotate(blob.status(), context);
+    LayerReadOptions ro;
+    ro.compression = d.compression;
+    ro.expected_blob_digest = d.digest;
+    ro.expected_diff_id = d.diff_id;
+    ro.limits = options.limits;
+    if (progress) {
+      p.phase = IndexProgress::Phase::kLayerReading;
+      progress(p);
+      ro.progress = [&progress, p](const LayerProgress& lp) mutable {
+        p.bytes_read = static_cast<int64_t>(lp.compressed_bytes);
+        p.entries = static_cast<int64_t>(lp.entries);
+        progress(p);
+      };
+    }
+    absl::StatusOr<LayerReadResult> layer = ReadLayer(**blob, ro);
+    if (!layer.ok()) return Annotate(layer.status(), context);
+    for (const std::string& w : layer->warnings) {
+      summary.warnings.push_back(absl::StrCat(context, ": ", w));
+    }
+    summary.entries += static_cast<int64_t>(layer->entries.size());
+    if (progress) {
+      p.phase = IndexProgress::Phase::kLayerDone;
+      p.bytes_read = static_cast<int64_t>(layer->compressed_size);
+      p.entries = static_cast<int64_t>(layer->tar_headers);
+      progress(p);
+    }
+    NewLayer nl;
+    nl.diff_id = layer->diff_id;
+    nl.size = static_cast<int64_t>(layer->uncompressed_size);
+    nl.tar_headers = static_cast<int64_t>(layer->tar_headers);
+    nl.entries = std::move(layer->entries);
+    nl.warnings = std::move(layer->warnings);
+    read_now[d.diff_id] = static_cast<int>(new_layers.size());
+    new_layers.push_back(std::move(nl));
+  }
+  record.warnings = summary.warnings;
+
+  DCI_ASSIGN_OR_RETURN(CommitResult committed,
+                       store_->CommitImage(record, new_layers, summary.tags));
+  summary.image_id = committed.image_id;
+  summary.already_indexed = committed.image_existed;
+  summary.layers_new = committed.layers_new;
+  summary.layers_known = committed.layers_known;
+  summary.tag_changes = committed.tag_changes;
+  summary.seconds = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+  return summary;
+}
+
+}  // namespace dci

@@ -1,0 +1,168 @@
+// dcid: the dci server. One SQLite file, one gRPC port.
+//
+//   dcid [--db FILE] [--listen HOST:PORT] [--port-file FILE]
+//        [--max-layer-bytes N] [--max-layer-entries N]
+//
+// Each flag has an environment variable (DCID_DB, DCID_LISTEN, ...); flags
+// win. Defaults: --db /var/lib/dci/dci.db, --listen 127.0.0.1:7878.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/numbers.h"
+#include "base/path.h"
+#include "server/service.h"
+#include "store/store.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: dcid [--db FILE] [--listen HOST:PORT] [--port-file FILE]\n"
+    "            [--max-layer-bytes N] [--max-layer-entries N]\n"
+    "\n"
+    "  --db FILE             SQLite database (env DCID_DB; default "
+    "/var/lib/dci/dci.db)\n"
+    "  --listen HOST:PORT    gRPC address (env DCID_LISTEN; default "
+    "127.0.0.1:7878; port 0 picks one)\n"
+    "  --port-file FILE      write the bound port there once listening\n"
+    "  --max-layer-bytes N   cap on a layer's uncompressed bytes (env "
+    "DCID_MAX_LAYER_BYTES; default 68719476736)\n"
+    "  --max-layer-entries N cap on a layer's tar entries (env "
+    "DCID_MAX_LAYER_ENTRIES; default 2000000)\n";
+
+struct Flags {
+  std::string db = "/var/lib/dci/dci.db";
+  std::string listen = "127.0.0.1:7878";
+  std::string port_file;
+  dci::LayerLimits limits;
+};
+
+bool ParseCount(const std::string& s, uint64_t* out) {
+  return absl::SimpleAtoi(s, out) && *out > 0;
+}
+
+// Returns false (after printing why) on a usage error.
+bool ParseFlags(int argc, char** argv, Flags* f) {
+  std::map<std::string, std::string> v;
+  const std::pair<const char*, const char*> kEnv[] = {
+      {"--db", "DCID_DB"},
+      {"--listen", "DCID_LISTEN"},
+      {"--max-layer-bytes", "DCID_MAX_LAYER_BYTES"},
+      {"--max-layer-entries", "DCID_MAX_LAYER_ENTRIES"}};
+  for (const auto& [flag, env] : kEnv) {
+    if (const char* e = std::getenv(env); e != nullptr && *e != '\0') v[flag] = e;
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    }
+    std::string value;
+    size_t eq = a.find('=');
+    if (eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      std::cerr << "dcid: " << a << " needs a value\n" << kUsage;
+      return false;
+    }
+    if (a != "--db" && a != "--listen" && a != "--port-file" &&
+        a != "--max-layer-bytes" && a != "--max-layer-entries") {
+      std::cerr << "dcid: unknown flag " << a << "\n" << kUsage;
+      return false;
+    }
+    v[a] = value;
+  }
+  if (v.count("--db")) f->db = v["--db"];
+  if (v.count("--listen")) f->listen = v["--listen"];
+  if (v.count("--port-file")) f->port_file = v["--port-file"];
+  if (v.count("--max-layer-bytes") &&
+      !ParseCount(v["--max-layer-bytes"], &f->limits.max_uncompressed_bytes)) {
+    std::cerr << "dcid: --max-layer-bytes wants a positive number\n";
+    return false;
+  }
+  if (v.count("--max-layer-entries") &&
+      !ParseCount(v["--max-layer-entries"], &f->limits.max_entries)) {
+    std::cerr << "dcid: --max-layer-entries wants a positive number\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, &flags)) return 1;
+
+  // Signals are taken by a thread of their own (sigwait), so shutdown runs
+  // outside any signal handler.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  std::string dir(dci::ParentPath(flags.db));
+  if (!dir.empty() && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    spdlog::error("cannot create {}: {}", dir, std::strerror(errno));
+    return 1;
+  }
+  absl::StatusOr<std::unique_ptr<dci::Store>> store = dci::Store::Open(flags.db);
+  if (!store.ok()) {
+    spdlog::error("cannot open database {}: {}", flags.db,
+                  std::string(store.status().message()));
+    return 1;
+  }
+  spdlog::info("database {} at schema version {}", flags.db,
+               (*store)->schema_version());
+
+  dci::DciService service(store->get(), flags.limits);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    spdlog::error("cannot listen on {}", flags.listen);
+    return 1;
+  }
+  std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
+  spdlog::info("listening on {}:{}", host, port);
+  if (!flags.port_file.empty()) {
+    std::string tmp = flags.port_file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), flags.port_file.c_str());
+  }
+
+  std::thread waiter([&server, &sigs] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    spdlog::info("signal {}: shutting down", sig);
+    server->Shutdown(std::chrono::system_clock::now() +
+                     std::chrono::seconds(5));
+  });
+  server->Wait();
+  waiter.join();
+  spdlog::info("stopped");
+  return 0;
+}

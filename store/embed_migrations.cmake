@@ -1,0 +1,13 @@
+# Writes a C++ file holding every migrations/NNNN_*.sql as a string.
+separate_arguments(FILES)
+set(body "// Generated from migrations/*.sql. Do not edit.\n#include \"store/migrations.h\"\nnamespace dci {\nconst std::vector<Migration>& EmbeddedMigrations() {\n  static const auto* const kMigrations = new std::vector<Migration>{\n")
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME)
+  string(REGEX MATCH "^[0-9]+" num ${name})
+  math(EXPR num "${num} + 0")
+  file(READ ${f} sql)
+  string(REPLACE ")dci_sql\"" ")dci_sql \"" sql "${sql}")
+  string(APPEND body "    {${num}, \"${name}\", R\"dci_sql(${sql})dci_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return *kMigrations;\n}\n}  // namespace dci\n")
+file(WRITE ${OUT} "${body}")

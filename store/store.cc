@@ -1,0 +1,601 @@
+#include "store/store.h"
+
+#include <ctime>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "base/status_macros.h"
+#include "store/migrations.h"
+
+namespace dci {
+
+namespace {
+
+constexpr int kFlagOpaque = 1;
+constexpr int kFlagImplicit = 2;
+
+// The columns ReadEntry expects, in order; `p` is paths, `e` entries.
+constexpr char kEntryColumns[] =
+    "p.path, e.type, e.flags, e.mode, e.uid, e.gid, e.size, e.mtime, "
+    "e.link_target, e.content_hash, e.device";
+
+LayerEntry ReadEntry(const Statement& st, int first_col = 0) {
+  LayerEntry e;
+  int c = first_col;
+  e.path = st.ColumnText(c++);
+  e.type = static_cast<EntryType>(st.ColumnInt(c++));
+  int flags = static_cast<int>(st.ColumnInt(c++));
+  e.opaque = flags & kFlagOpaque;
+  e.implicit = flags & kFlagImplicit;
+  e.mode = static_cast<uint32_t>(st.ColumnInt(c++));
+  e.uid = st.ColumnInt(c++);
+  e.gid = st.ColumnInt(c++);
+  e.size = st.ColumnInt(c++);
+  e.mtime = st.ColumnInt(c++);
+  e.link_target = st.ColumnText(c++);
+  std::string hash = st.ColumnBlob(c++);
+  if (hash.size() == e.content_hash.size()) {
+    std::memcpy(e.content_hash.data(), hash.data(), hash.size());
+  }
+  int64_t dev = st.ColumnInt(c++);
+  e.dev_major = static_cast<uint32_t>(dev >> 32);
+  e.dev_minor = static_cast<uint32_t>(dev & 0xffffffff);
+  return e;
+}
+
+bool HasContent(EntryType t) {
+  return t == EntryType::kFile || t == EntryType::kHardlink;
+}
+
+bool HasLink(EntryType t) {
+  return t == EntryType::kSymlink || t == EntryType::kHardlink;
+}
+
+std::vector<std::string> SplitLines(const std::string& s) {
+  if (s.empty()) return {};
+  return absl::StrSplit(s, '\n');
+}
+
+int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+std::string LayerIdList(const std::vector<int64_t>& ids) {
+  return absl::StrJoin(ids, ",");
+}
+
+}  // namespace
+
+// A reader connection borrowed from the pool, returned on destruction.
+class Store::ReaderLease {
+ public:
+  ReaderLease(Store* store, std::unique_ptr<Database> db)
+      : store_(store), db_(std::move(db)) {}
+  ReaderLease(ReaderLease&&) = default;
+  ~ReaderLease() {
+    if (db_ == nullptr) return;
+    absl::MutexLock lock(&store_->pool_mu_);
+    if (store_->readers_.size() < 8) store_->readers_.push_back(std::move(db_));
+  }
+  Database& operator*() { return *db_; }
+  Database* operator->() { return db_.get(); }
+
+ private:
+  Store* store_;
+  std::unique_ptr<Database> db_;
+};
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  DCI_ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
+                       Database::Open(path, Database::kReadWrite));
+  DCI_ASSIGN_OR_RETURN(int version, Migrate(*db, EmbeddedMigrations()));
+  return std::unique_ptr<Store>(new Store(path, std::move(db), version));
+}
+
+Store::Store(std::string path, std::unique_ptr<Database> writer, int version)
+    : path_(std::move(path)), schema_version_(version), writer_(std::move(writer)) {}
+
+Store::~Store() = default;
+
+absl::StatusOr<Store::ReaderLease> Store::Reader() {
+  {
+    absl::MutexLock lock(&pool_mu_);
+    if (!readers_.empty()) {
+      std::unique_ptr<Database> db = std::move(readers_.back());
+      readers_.pop_back();
+      return ReaderLease(this, std::move(db));
+    }
+  }
+  DCI_ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
+                       Database::Open(path_, Database::kReadOnly));
+  return ReaderLease(this, std::move(db));
+}
+
+absl::StatusOr<std::vector<bool>> Store::HasLayers(
+    const std::vector<std::string>& diff_ids) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(Statement st,
+                       db->Prepare("SELECT 1 FROM layers WHERE diff_id = ?"));
+  std::vector<bool> out;
+  for (const std::string& d : diff_ids) {
+    st.Reset();
+    st.BindText(1, d);
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    out.push_back(row);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> Store::LayerForBlob(const std::string& digest) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT l.diff_id FROM blobs b JOIN layers l ON "
+                  "l.id = b.layer_id WHERE b.digest = ?"));
+  st.BindText(1, digest);
+  DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.ColumnText(0) : std::string();
+}
+
+namespace {
+
+// Writes one layer's entries. Paths are interned: looked up first, inserted
+// when new.
+absl::Status InsertLayerEntries(Database& db, int64_t layer_id,
+                                const std::vector<LayerEntry>& entries) {
+  DCI_ASSIGN_OR_RETURN(Statement find_path,
+                       db.Prepare("SELECT id FROM paths WHERE path = ?"));
+  DCI_ASSIGN_OR_RETURN(Statement add_path,
+                       db.Prepare("INSERT INTO paths(path) VALUES (?)"));
+  DCI_ASSIGN_OR_RETURN(
+      Statement add_entry,
+      db.Prepare("INSERT INTO entries(layer_id, path_id, type, flags, mode, "
+                 "uid, gid, size, mtime, link_target, content_hash, device) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+  for (const LayerEntry& e : entries) {
+    find_path.Reset();
+    find_path.BindText(1, e.path);
+    DCI_ASSIGN_OR_RETURN(bool found, find_path.Step());
+    int64_t path_id;
+    if (found) {
+      path_id = find_path.ColumnInt(0);
+    } else {
+      add_path.Reset();
+      add_path.BindText(1, e.path);
+      DCI_RETURN_IF_ERROR(add_path.Run());
+      path_id = db.LastInsertRowId();
+    }
+    add_entry.Reset();
+    add_entry.BindInt(1, layer_id);
+    add_entry.BindInt(2, path_id);
+    add_entry.BindInt(3, static_cast<int>(e.type));
+    add_entry.BindInt(4, (e.opaque ? kFlagOpaque : 0) |
+                             (e.implicit ? kFlagImplicit : 0));
+    add_entry.BindInt(5, e.mode);
+    add_entry.BindInt(6, e.uid);
+    add_entry.BindInt(7, e.gid);
+    add_entry.BindInt(8, e.size);
+    add_entry.BindInt(9, e.mtime);
+    if (HasLink(e.type)) add_entry.BindText(10, e.link_target);
+    if (HasContent(e.type)) {
+      add_entry.BindBlob(11, e.content_hash.data(), e.content_hash.size());
+    }
+    if (e.type == EntryType::kCharDevice || e.type == EntryType::kBlockDevice) {
+      add_entry.BindInt(12, (static_cast<int64_t>(e.dev_major) << 32) |
+                                e.dev_minor);
+    }
+    DCI_RETURN_IF_ERROR(Annotate(add_entry.Run(),
+                                 absl::StrCat("entry \"", e.path, "\"")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddEvent(Database& db, absl::string_view kind, int64_t image_id,
+                      const TagRef* tag, int64_t old_image_id, int64_t now) {
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db.Prepare("INSERT INTO events(kind, at, image_id, name, tag, "
+                 "old_image_id) VALUES (?,?,?,?,?,?)"));
+  st.BindText(1, kind);
+  st.BindInt(2, now);
+  st.BindInt(3, image_id);
+  st.BindText(4, tag ? tag->name : "");
+  st.BindText(5, tag ? tag->tag : "");
+  if (old_image_id != 0) st.BindInt(6, old_image_id);
+  return st.Run();
+}
+
+absl::Status PointTag(Database& db, const TagRef& tag, int64_t image_id,
+                      int64_t now, CommitResult& result) {
+  DCI_ASSIGN_OR_RETURN(
+      Statement find,
+      db.Prepare("SELECT image_id FROM tags WHERE name = ? AND tag = ?"));
+  find.BindText(1, tag.name);
+  find.BindText(2, tag.tag);
+  DCI_ASSIGN_OR_RETURN(bool found, find.Step());
+  int64_t old = found ? find.ColumnInt(0) : 0;
+  if (old == image_id) {
+    DCI_ASSIGN_OR_RETURN(
+        Statement touch,
+        db.Prepare("UPDATE tag_history SET last_seen = ? WHERE id = (SELECT "
+                   "MAX(id) FROM tag_history WHERE name = ? AND tag = ?)"));
+    touch.BindInt(1, now);
+    touch.BindText(2, tag.name);
+    touch.BindText(3, tag.tag);
+    DCI_RETURN_IF_ERROR(touch.Run());
+    DCI_ASSIGN_OR_RETURN(
+        Statement upd,
+        db.Prepare("UPDATE tags SET updated_at = ? WHERE name = ? AND tag = ?"));
+    upd.BindInt(1, now);
+    upd.BindText(2, tag.name);
+    upd.BindText(3, tag.tag);
+    return upd.Run();
+  }
+  DCI_ASSIGN_OR_RETURN(
+      Statement put,
+      db.Prepare("INSERT INTO tags(name, tag, image_id, updated_at) VALUES "
+                 "(?,?,?,?) ON CONFLICT(name, tag) DO UPDATE SET "
+                 "image_id = excluded.image_id, updated_at = "
+                 "excluded.updated_at"));
+  put.BindText(1, tag.name);
+  put.BindText(2, tag.tag);
+  put.BindInt(3, image_id);
+  put.BindInt(4, now);
+  DCI_RETURN_IF_ERROR(put.Run());
+  DCI_ASSIGN_OR_RETURN(
+      Statement hist,
+      db.Prepare("INSERT INTO tag_history(name, tag, image_id, first_seen, "
+                 "last_seen) VALUES (?,?,?,?,?)"));
+  hist.BindText(1, tag.name);
+  hist.BindText(2, tag.tag);
+  hist.BindInt(3, image_id);
+  hist.BindInt(4, now);
+  hist.BindInt(5, now);
+  DCI_RETURN_IF_ERROR(hist.Run());
+  DCI_RETURN_IF_ERROR(AddEvent(db, old ? "TAG_MOVED" : "TAG_CREATED",
+                               image_id, &tag, old, now));
+  result.tag_changes.push_back({tag, old});
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<CommitResult> Store::CommitImage(
+    const ImageRecord& image, const std::vector<NewLayer>& new_layers,
+    const std::vector<TagRef>& tags) {
+  absl::MutexLock lock(&write_mu_);
+  Database& db = *writer_;
+  Transaction txn(db);
+  DCI_RETURN_IF_ERROR(txn.Begin());
+  CommitResult result;
+  const int64_t now = Now();
+
+  DCI_ASSIGN_OR_RETURN(
+      Statement find_image,
+      db.Prepare("SELECT id FROM images WHERE manifest_digest = ?"));
+  find_image.BindText(1, image.manifest_digest);
+  DCI_ASSIGN_OR_RETURN(bool image_found, find_image.Step());
+  if (image_found) {
+    result.image_existed = true;
+    result.image_id = find_image.ColumnInt(0);
+    result.layers_known = static_cast<int>(image.layers.size());
+  } else {
+    DCI_ASSIGN_OR_RETURN(
+        Statement add_layer,
+        db.Prepare("INSERT INTO layers(diff_id, size, entry_count, "
+                   "tar_headers, indexed_at, warnings) VALUES (?,?,?,?,?,?) "
+                   "ON CONFLICT(diff_id) DO NOTHING"));
+    for (const NewLayer& layer : new_layers) {
+      add_layer.Reset();
+      add_layer.BindText(1, layer.diff_id);
+      add_layer.BindInt(2, layer.size);
+      add_layer.BindInt(3, static_cast<int64_t>(layer.entries.size()));
+      add_layer.BindInt(4, layer.tar_headers);
+      add_layer.BindInt(5, now);
+      add_layer.BindText(6, absl::StrJoin(layer.warnings, "\n"));
+      DCI_RETURN_IF_ERROR(add_layer.Run());
+      if (sqlite3_changes(db.raw()) == 0) continue;  // indexed meanwhile
+      ++result.layers_new;
+      DCI_RETURN_IF_ERROR(Annotate(
+          InsertLayerEntries(db, db.LastInsertRowId(), layer.entries),
+          absl::StrCat("layer ", layer.diff_id)));
+    }
+    result.layers_known =
+        static_cast<int>(image.layers.size()) - result.layers_new;
+
+    DCI_ASSIGN_OR_RETURN(
+        Statement add_image,
+        db.Prepare("INSERT INTO images(manifest_digest, manifest_media_type, "
+                   "manifest_synthesized, manifest_json, config_digest, "
+                   "config_media_type, config_json, os, architecture, "
+                   "variant, created, index_digest, source, indexed_at, "
+                   "warnings) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    add_image.BindText(1, image.manifest_digest);
+    add_image.BindText(2, image.manifest_media_type);
+    add_image.BindInt(3, image.manifest_synthesized);
+    add_image.BindText(4, image.manifest_json);
+    add_image.BindText(5, image.config_digest);
+    add_image.BindText(6, image.config_media_type);
+    add_image.BindText(7, image.config_json);
+    add_image.BindText(8, image.os);
+    add_image.BindText(9, image.architecture);
+    add_image.BindText(10, image.variant);
+    add_image.BindText(11, image.created);
+    add_image.BindText(12, image.index_digest);
+    add_image.BindText(13, image.source);
+    add_image.BindInt(14, now);
+    add_image.BindText(15, absl::StrJoin(image.warnings, "\n"));
+    DCI_RETURN_IF_ERROR(add_image.Run());
+    result.image_id = db.LastInsertRowId();
+
+    DCI_ASSIGN_OR_RETURN(Statement layer_id,
+                         db.Prepare("SELECT id FROM layers WHERE diff_id = ?"));
+    DCI_ASSIGN_OR_RETURN(
+        Statement add_blob,
+        db.Prepare("INSERT INTO blobs(digest, layer_id, media_type, size) "
+                   "VALUES (?,?,?,?) ON CONFLICT(digest) DO NOTHING"));
+    DCI_ASSIGN_OR_RETURN(
+        Statement add_ref,
+        db.Prepare("INSERT INTO image_layers(image_id, position, layer_id, "
+                   "blob_digest, media_type, blob_size, history_index) "
+                   "VALUES (?,?,?,?,?,?,?)"));
+    for (size_t i = 0; i < image.layers.size(); ++i) {
+      const ImageLayer& l = image.layers[i];
+      layer_id.Reset();
+      layer_id.BindText(1, l.diff_id);
+      DCI_ASSIGN_OR_RETURN(bool found, layer_id.Step());
+      if (!found) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "layer ", i, " (", l.diff_id, ") is neither indexed nor given"));
+      }
+      int64_t id = layer_id.ColumnInt(0);
+      add_blob.Reset();
+      add_blob.BindText(1, l.blob_digest);
+      add_blob.BindInt(2, id);
+      add_blob.BindText(3, l.media_type);
+      add_blob.BindInt(4, l.blob_size);
+      DCI_RETURN_IF_ERROR(add_blob.Run());
+      add_ref.Reset();
+      add_ref.BindInt(1, result.image_id);
+      add_ref.BindInt(2, static_cast<int64_t>(i));
+      add_ref.BindInt(3, id);
+      add_ref.BindText(4, l.blob_digest);
+      add_ref.BindText(5, l.media_type);
+      add_ref.BindInt(6, l.blob_size);
+      add_ref.BindInt(7, l.history_index);
+      DCI_RETURN_IF_ERROR(add_ref.Run());
+    }
+    DCI_RETURN_IF_ERROR(
+        AddEvent(db, "IMAGE_INDEXED", result.image_id, nullptr, 0, now));
+  }
+  for (const TagRef& tag : tags) {
+    DCI_RETURN_IF_ERROR(PointTag(db, tag, result.image_id, now, result));
+  }
+  DCI_RETURN_IF_ERROR(txn.Commit());
+  return result;
+}
+
+absl::StatusOr<std::vector<ImageRecord>> Store::LoadImages(
+    Database& db, const std::string& where, const std::string& arg) {
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db.Prepare(absl::StrCat(
+          "SELECT id, manifest_digest, manifest_media_type, "
+          "manifest_synthesized, manifest_json, config_digest, "
+          "config_media_type, config_json, os, architecture, variant, "
+          "created, index_digest, source, indexed_at, warnings FROM images ",
+          where, " ORDER BY indexed_at DESC, id DESC")));
+  if (!arg.empty()) st.BindText(1, arg);
+  std::vector<ImageRecord> images;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    ImageRecord r;
+    r.id = st.ColumnInt(0);
+    r.manifest_digest = st.ColumnText(1);
+    r.manifest_media_type = st.ColumnText(2);
+    r.manifest_synthesized = st.ColumnInt(3) != 0;
+    r.manifest_json = st.ColumnText(4);
+    r.config_digest = st.ColumnText(5);
+    r.config_media_type = st.ColumnText(6);
+    r.config_json = st.ColumnText(7);
+    r.os = st.ColumnText(8);
+    r.architecture = st.ColumnText(9);
+    r.variant = st.ColumnText(10);
+    r.created = st.ColumnText(11);
+    r.index_digest = st.ColumnText(12);
+    r.source = st.ColumnText(13);
+    r.indexed_at = st.ColumnInt(14);
+    r.warnings = SplitLines(st.ColumnText(15));
+    images.push_back(std::move(r));
+  }
+  DCI_ASSIGN_OR_RETURN(
+      Statement layers,
+      db.Prepare("SELECT il.position, il.layer_id, l.diff_id, il.blob_digest, "
+                 "il.media_type, il.blob_size, l.size, l.entry_count, "
+                 "il.history_index FROM image_layers il JOIN layers l ON "
+                 "l.id = il.layer_id WHERE il.image_id = ? ORDER BY "
+                 "il.position"));
+  DCI_ASSIGN_OR_RETURN(
+      Statement tags,
+      db.Prepare("SELECT name, tag FROM tags WHERE image_id = ? ORDER BY "
+                 "name, tag"));
+  for (ImageRecord& r : images) {
+    layers.Reset();
+    layers.BindInt(1, r.id);
+    for (;;) {
+      DCI_ASSIGN_OR_RETURN(bool row, layers.Step());
+      if (!row) break;
+      ImageLayer l;
+      l.position = static_cast<int>(layers.ColumnInt(0));
+      l.layer_id = layers.ColumnInt(1);
+      l.diff_id = layers.ColumnText(2);
+      l.blob_digest = layers.ColumnText(3);
+      l.media_type = layers.ColumnText(4);
+      l.blob_size = layers.ColumnInt(5);
+      l.size = layers.ColumnInt(6);
+      l.entry_count = layers.ColumnInt(7);
+      l.history_index = static_cast<int>(layers.ColumnInt(8));
+      r.layers.push_back(std::move(l));
+    }
+    tags.Reset();
+    tags.BindInt(1, r.id);
+    for (;;) {
+      DCI_ASSIGN_OR_RETURN(bool row, tags.Step());
+      if (!row) break;
+      r.tags.push_back({tags.ColumnText(0), tags.ColumnText(1)});
+    }
+  }
+  return images;
+}
+
+absl::StatusOr<std::vector<ImageRecord>> Store::ListImages() {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  return LoadImages(*db, "", "");
+}
+
+absl::StatusOr<ImageRecord> Store::GetImage(int64_t image_id) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      std::vector<ImageRecord> found,
+      LoadImages(*db, "WHERE id = ?1", absl::StrCat(image_id)));
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat("no image with id ", image_id));
+  }
+  return std::move(found[0]);
+}
+
+absl::StatusOr<ImageRecord> Store::FindImage(const std::string& ref) {
+  if (ref.empty()) return absl::InvalidArgumentError("empty image reference");
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  // NAME:TAG (a ':' whose right side has no '/': "host:5000/repo" is a
+  // name without a tag).
+  if (!absl::StartsWith(ref, "sha256:")) {
+    size_t colon = ref.rfind(':');
+    TagRef tag;
+    if (colon != std::string::npos &&
+        ref.find('/', colon) == std::string::npos) {
+      tag = {ref.substr(0, colon), ref.substr(colon + 1)};
+    } else {
+      tag = {ref, "latest"};
+    }
+    DCI_ASSIGN_OR_RETURN(
+        Statement st,
+        db->Prepare("SELECT image_id FROM tags WHERE name = ? AND tag = ?"));
+    st.BindText(1, tag.name);
+    st.BindText(2, tag.tag);
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) {
+      DCI_ASSIGN_OR_RETURN(
+          std::vector<ImageRecord> found,
+          LoadImages(*db, "WHERE id = ?1", absl::StrCat(st.ColumnInt(0))));
+      if (!found.empty()) return std::move(found[0]);
+    }
+  }
+  // A manifest digest or a unique prefix of one.
+  std::string prefix =
+      absl::StartsWith(ref, "sha256:") ? ref : absl::StrCat("sha256:", ref);
+  bool hex = prefix.size() > 7;
+  for (char c : prefix.substr(7)) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) hex = false;
+  }
+  if (hex) {
+    prefix = absl::AsciiStrToLower(prefix);
+    DCI_ASSIGN_OR_RETURN(
+        std::vector<ImageRecord> found,
+        LoadImages(*db,
+                   "WHERE manifest_digest >= ?1 AND manifest_digest < ?1 || "
+                   "'g'",
+                   prefix));
+    if (found.size() == 1) return std::move(found[0]);
+    if (found.size() > 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", ref, "\" matches ", found.size(),
+                       " images: give more digits"));
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("no image \"", ref, "\""));
+}
+
+absl::StatusOr<std::vector<LayerEntry>> Store::LayerEntries(int64_t layer_id) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare(absl::StrCat("SELECT ", kEntryColumns,
+                               " FROM entries e JOIN paths p ON p.id = "
+                               "e.path_id WHERE e.layer_id = ? ORDER BY "
+                               "p.path")));
+  st.BindInt(1, layer_id);
+  std::vector<LayerEntry> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadEntry(st));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::vector<LayerEntry>>> Store::LayerEntriesAt(
+    const std::vector<int64_t>& layer_ids,
+    const std::vector<std::string>& paths) {
+  std::vector<std::vector<LayerEntry>> out(layer_ids.size());
+  if (layer_ids.empty() || paths.empty()) return out;
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  // entries_by_path: one probe per path, then the few layers that have it.
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare(absl::StrCat(
+          "SELECT e.layer_id, ", kEntryColumns,
+          " FROM paths p JOIN entries e ON e.path_id = p.id WHERE p.path = ? "
+          "AND e.layer_id IN (",
+          LayerIdList(layer_ids), ")")));
+  std::vector<std::string> sorted = paths;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  for (const std::string& path : sorted) {
+    st.Reset();
+    st.BindText(1, path);
+    for (;;) {
+      DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      int64_t layer = st.ColumnInt(0);
+      for (size_t i = 0; i < layer_ids.size(); ++i) {
+        if (layer_ids[i] == layer) out[i].push_back(ReadEntry(st, 1));
+      }
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::vector<LayerEntry>>> Store::LayerEntriesUnder(
+    const std::vector<int64_t>& layer_ids, const std::string& dir) {
+  std::vector<std::vector<LayerEntry>> out(layer_ids.size());
+  if (layer_ids.empty()) return out;
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  // Everything under "a/b" sorts in ["a/b/", "a/b0"): '0' follows '/'.
+  std::string lo = dir.empty() ? "" : dir + "/";
+  std::string hi = dir.empty() ? "\x7f\xff" : dir + "0";
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare(absl::StrCat(
+          "SELECT e.layer_id, ", kEntryColumns,
+          " FROM paths p JOIN entries e ON e.path_id = p.id WHERE p.path >= ? "
+          "AND p.path < ? AND e.layer_id IN (",
+          LayerIdList(layer_ids), ") ORDER BY p.path")));
+  st.BindText(1, lo);
+  st.BindText(2, hi);
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    int64_t layer = st.ColumnInt(0);
+    for (size_t i = 0; i < layer_ids.size(); ++i) {
+      if (layer_ids[i] == layer) out[i].push_back(ReadEntry(st, 1));
+    }
+  }
+  return out;
+}
+
+}  // namespace dci

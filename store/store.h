@@ -1,0 +1,151 @@
+// The image database: layers (indexed once, by diff_id), images as stacks
+// of layer references, tags and their history, and the event log. One
+// SQLite file in WAL mode.
+//
+// Thread-safe. Writes go through one writer connection, serialised by a
+// mutex; each image is committed in one transaction, so a failed or killed
+// index leaves nothing behind (PRODUCT.md principle 6). Reads take a
+// connection of their own from a small pool and never wait for a writer.
+//
+//   DCI_ASSIGN_OR_RETURN(auto store, Store::Open("/var/lib/dci/dci.db"));
+//   DCI_ASSIGN_OR_RETURN(ImageRecord img, store->FindImage("debian:12"));
+#ifndef DCI_STORE_STORE_H_
+#define DCI_STORE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "store/database.h"
+#include "store/layer_entry.h"
+
+namespace dci {
+
+struct ImageLayer {
+  int position = 0;  // 0 = bottom
+  int64_t layer_id = 0;
+  std::string diff_id;
+  std::string blob_digest;
+  std::string media_type;
+  int64_t blob_size = 0;
+  int64_t size = 0;  // uncompressed
+  int64_t entry_count = 0;
+  int history_index = -1;  // config history step that made it, -1 if none
+};
+
+struct TagRef {
+  std::string name;  // "docker.io/library/debian", "myapp"
+  std::string tag;   // "12", "latest"
+  std::string ToString() const { return name + ":" + tag; }
+};
+
+struct ImageRecord {
+  int64_t id = 0;
+  std::string manifest_digest;
+  std::string manifest_media_type;
+  bool manifest_synthesized = false;
+  std::string manifest_json;
+  std::string config_digest;
+  std::string config_media_type;
+  std::string config_json;
+  std::string os, architecture, variant, created;
+  std::string index_digest;
+  std::string source;
+  int64_t indexed_at = 0;
+  std::vector<std::string> warnings;
+  std::vector<ImageLayer> layers;  // bottom first
+  std::vector<TagRef> tags;        // current tags pointing here
+};
+
+// A layer read by the indexer, not yet in the database.
+struct NewLayer {
+  std::string diff_id;
+  int64_t size = 0;
+  int64_t tar_headers = 0;
+  std::vector<LayerEntry> entries;  // sorted by path, one per path
+  std::vector<std::string> warnings;
+};
+
+// What CommitImage did.
+struct CommitResult {
+  int64_t image_id = 0;
+  bool image_existed = false;  // the manifest digest was already indexed
+  int layers_new = 0;
+  int layers_known = 0;
+  struct TagChange {
+    TagRef tag;
+    int64_t old_image_id = 0;  // 0: the tag is new
+  };
+  std::vector<TagChange> tag_changes;  // tags created or moved
+};
+
+class Store {
+ public:
+  // Opens or creates the database and applies pending migrations.
+  // FailedPrecondition for a database newer than this binary.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  int schema_version() const { return schema_version_; }
+
+  // For each diff_id, whether the layer is already indexed.
+  absl::StatusOr<std::vector<bool>> HasLayers(
+      const std::vector<std::string>& diff_ids);
+  // The diff_id of the layer whose compressed blob has `digest`, or "".
+  absl::StatusOr<std::string> LayerForBlob(const std::string& digest);
+
+  // Records `image` (its `layers` give, bottom first, the diff_id, blob
+  // digest, media type, blob size and history index of each), the layers of
+  // `new_layers` not yet present, and points `tags` at it, with events, in
+  // one transaction. Every layer must be in the database or in
+  // `new_layers`. Re-committing a known manifest digest only updates tags.
+  absl::StatusOr<CommitResult> CommitImage(const ImageRecord& image,
+                                           const std::vector<NewLayer>& new_layers,
+                                           const std::vector<TagRef>& tags);
+
+  // Newest first.
+  absl::StatusOr<std::vector<ImageRecord>> ListImages();
+  // `ref` is NAME:TAG, a manifest digest, or a unique prefix of one
+  // ("sha256:ab12", "ab12"). NotFound, or InvalidArgument when ambiguous.
+  absl::StatusOr<ImageRecord> FindImage(const std::string& ref);
+  absl::StatusOr<ImageRecord> GetImage(int64_t image_id);
+
+  // All entries of a layer, sorted by path.
+  absl::StatusOr<std::vector<LayerEntry>> LayerEntries(int64_t layer_id);
+  // For each of `layer_ids` (in that order), its entries at any of `paths`,
+  // sorted by path. One index probe per path.
+  absl::StatusOr<std::vector<std::vector<LayerEntry>>> LayerEntriesAt(
+      const std::vector<int64_t>& layer_ids,
+      const std::vector<std::string>& paths);
+  // For each of `layer_ids`, its entries strictly under directory `dir`,
+  // sorted by path (a range scan on the interned paths).
+  absl::StatusOr<std::vector<std::vector<LayerEntry>>> LayerEntriesUnder(
+      const std::vector<int64_t>& layer_ids, const std::string& dir);
+
+ private:
+  class ReaderLease;
+  Store(std::string path, std::unique_ptr<Database> writer, int version);
+  absl::StatusOr<ReaderLease> Reader();
+  absl::StatusOr<std::vector<ImageRecord>> LoadImages(Database& db,
+                                                      const std::string& where,
+                                                      const std::string& arg);
+
+  const std::string path_;
+  const int schema_version_;
+  absl::Mutex write_mu_;
+  std::unique_ptr<Database> writer_ ABSL_GUARDED_BY(write_mu_);
+  absl::Mutex pool_mu_;
+  std::vector<std::unique_ptr<Database>> readers_ ABSL_GUARDED_BY(pool_mu_);
+};
+
+}  // namespace dci
+
+#endif  // DCI_STORE_STORE_H_
