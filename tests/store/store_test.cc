@@ -1,0 +1,239 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "store/database.h"
+#include "store/migrations.h"
+#include "tests/store/entry_helpers.h"
+
+namespace dci {
+namespace {
+
+using testing::D;
+using testing::F;
+using testing::Layer;
+using testing::W;
+
+class TempDb : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dci-store-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/dci.db";
+  }
+  void TearDown() override {
+    ASSERT_EQ(system(("rm -rf " + dir_).c_str()), 0);
+  }
+  int64_t Count(const std::string& table) {
+    auto db = Database::Open(path_, Database::kReadOnly);
+    EXPECT_TRUE(db.ok());
+    auto st = (*db)->Prepare("SELECT COUNT(*) FROM " + table);
+    EXPECT_TRUE(st.ok());
+    EXPECT_TRUE(*st->Step());
+    return st->ColumnInt(0);
+  }
+  std::string dir_, path_;
+};
+
+ImageRecord Image(const std::string& digest,
+                  const std::vector<std::string>& diff_ids) {
+  ImageRecord r;
+  r.manifest_digest = digest;
+  r.manifest_media_type = "application/vnd.oci.image.manifest.v1+json";
+  r.manifest_json = "{}";
+  r.config_digest = "sha256:" + std::string(64, 'c');
+  r.config_media_type = "application/vnd.oci.image.config.v1+json";
+  r.config_json = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
+  r.os = "linux";
+  r.architecture = "amd64";
+  for (size_t i = 0; i < diff_ids.size(); ++i) {
+    ImageLayer l;
+    l.position = static_cast<int>(i);
+    l.diff_id = diff_ids[i];
+    l.blob_digest = diff_ids[i];
+    l.media_type = "application/vnd.oci.image.layer.v1.tar";
+    l.blob_size = 1024;
+    r.layers.push_back(l);
+  }
+  return r;
+}
+
+std::string Digest(char c) { return "sha256:" + std::string(64, c); }
+
+NewLayer MakeLayer(const std::string& diff_id, std::vector<LayerEntry> e) {
+  NewLayer l;
+  l.diff_id = diff_id;
+  l.size = 10240;
+  l.tar_headers = static_cast<int64_t>(e.size());
+  l.entries = Layer(std::move(e));
+  return l;
+}
+
+// Migrations invariant 2: applied in order, once.
+TEST_F(TempDb, MigrationsApplyOnceAndReopenIsANoOp) {
+  {
+    auto store = Store::Open(path_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->schema_version(), EmbeddedMigrations().back().version);
+  }
+  auto again = Store::Open(path_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)->schema_version(), EmbeddedMigrations().back().version);
+}
+
+// Migrations invariant 1: a failing migration leaves nothing behind.
+TEST_F(TempDb, FailingMigrationRollsBackWhole) {
+  auto db = Database::Open(path_, Database::kReadWrite);
+  ASSERT_TRUE(db.ok());
+  std::vector<Migration> ms = {
+      {1, "0001_ok.sql", "CREATE TABLE a(x INTEGER);"},
+      {2, "0002_bad.sql", "CREATE TABLE b(x INTEGER); INSERT INTO nope VALUES(1);"}};
+  auto v = Migrate(**db, ms);
+  EXPECT_FALSE(v.ok());
+  auto st = (*db)->Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name='b'");
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE(*st->Step());
+  EXPECT_EQ(st->ColumnInt(0), 0);
+  auto ver = (*db)->Prepare("PRAGMA user_version");
+  ASSERT_TRUE(*ver->Step());
+  EXPECT_EQ(ver->ColumnInt(0), 1);
+}
+
+// Migrations invariant 3.
+TEST_F(TempDb, RefusesDatabaseNewerThanBinary) {
+  {
+    auto db = Database::Open(path_, Database::kReadWrite);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("PRAGMA user_version = 999").ok());
+  }
+  auto store = Store::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("999"), std::string::npos);
+}
+
+TEST_F(TempDb, CommitStoresLayersOnceAndImagesShareThem) {
+  auto store = *Store::Open(path_);
+  std::vector<NewLayer> v1 = {
+      MakeLayer(Digest('1'), {D("etc"), F("etc/a", "1"), F("etc/b")})};
+  auto r1 = store->CommitImage(Image(Digest('a'), {Digest('1')}), v1,
+                               {{"app", "1"}});
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  EXPECT_EQ(r1->layers_new, 1);
+  EXPECT_EQ(r1->layers_known, 0);
+  ASSERT_EQ(r1->tag_changes.size(), 1u);
+  EXPECT_EQ(r1->tag_changes[0].old_image_id, 0);
+
+  auto known = store->HasLayers({Digest('1'), Digest('2')});
+  ASSERT_TRUE(known.ok());
+  EXPECT_EQ(*known, (std::vector<bool>{true, false}));
+
+  std::vector<NewLayer> v2 = {MakeLayer(Digest('2'), {W("etc/b"), F("etc/c")})};
+  auto r2 = store->CommitImage(Image(Digest('b'), {Digest('1'), Digest('2')}),
+                               v2, {{"app", "1"}, {"app", "2"}});
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_EQ(r2->layers_new, 1);
+  EXPECT_EQ(r2->layers_known, 1);
+  ASSERT_EQ(r2->tag_changes.size(), 2u);
+  EXPECT_EQ(r2->tag_changes[0].old_image_id, r1->image_id);  // moved
+
+  EXPECT_EQ(Count("layers"), 2);
+  EXPECT_EQ(Count("entries"), 5);
+  EXPECT_EQ(Count("paths"), 4);  // etc, etc/a, etc/b, etc/c
+  EXPECT_EQ(Count("events"), 5);  // 2 indexed, created, moved, created
+  EXPECT_EQ(Count("tag_history"), 3);
+
+  auto img = store->FindImage("app:1");
+  ASSERT_TRUE(img.ok()) << img.status();
+  EXPECT_EQ(img->manifest_digest, Digest('b'));
+  ASSERT_EQ(img->layers.size(), 2u);
+  EXPECT_EQ(img->layers[1].diff_id, Digest('2'));
+  EXPECT_EQ(img->layers[1].entry_count, 2);
+
+  auto entries = store->LayerEntries(img->layers[1].layer_id);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].path, "etc/b");
+  EXPECT_EQ((*entries)[0].type, EntryType::kWhiteout);
+  EXPECT_EQ((*entries)[1].content_hash, F("etc/c").content_hash);
+}
+
+TEST_F(TempDb, RecommitOfKnownImageOnlyTouchesTags) {
+  auto store = *Store::Open(path_);
+  std::vector<NewLayer> v1 = {MakeLayer(Digest('1'), {F("a")})};
+  ASSERT_TRUE(
+      store->CommitImage(Image(Digest('a'), {Digest('1')}), v1, {{"x", "1"}})
+          .ok());
+  auto again =
+      store->CommitImage(Image(Digest('a'), {Digest('1')}), {}, {{"x", "1"}});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->image_existed);
+  EXPECT_TRUE(again->tag_changes.empty());
+  EXPECT_EQ(Count("images"), 1);
+  EXPECT_EQ(Count("events"), 2);
+  EXPECT_EQ(Count("tag_history"), 1);
+}
+
+TEST_F(TempDb, FailedCommitLeavesDatabaseUnchanged) {
+  auto store = *Store::Open(path_);
+  std::vector<NewLayer> layers = {MakeLayer(Digest('1'), {F("a")})};
+  // Layer '2' is neither in the database nor given.
+  auto r = store->CommitImage(Image(Digest('a'), {Digest('1'), Digest('2')}),
+                              layers, {{"x", "1"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  for (const char* t : {"layers", "entries", "paths", "images", "tags",
+                        "events", "blobs", "image_layers"}) {
+    EXPECT_EQ(Count(t), 0) << t;
+  }
+}
+
+TEST_F(TempDb, FindImageByDigestPrefixAndAmbiguity) {
+  auto store = *Store::Open(path_);
+  std::vector<NewLayer> l = {MakeLayer(Digest('1'), {F("a")})};
+  std::string d1 = "sha256:ab12" + std::string(60, '0');
+  std::string d2 = "sha256:ab34" + std::string(60, '0');
+  ASSERT_TRUE(store->CommitImage(Image(d1, {Digest('1')}), l, {}).ok());
+  ASSERT_TRUE(store->CommitImage(Image(d2, {Digest('1')}), {}, {}).ok());
+  EXPECT_EQ(store->FindImage("ab12")->manifest_digest, d1);
+  EXPECT_EQ(store->FindImage("sha256:ab34")->manifest_digest, d2);
+  EXPECT_EQ(store->FindImage("AB12")->manifest_digest, d1);
+  EXPECT_EQ(store->FindImage("ab").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->FindImage("cd").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->FindImage("nope:1").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(TempDb, EntriesAtAndUnderReadOnlyTheAskedLayers) {
+  auto store = *Store::Open(path_);
+  std::vector<NewLayer> layers = {
+      MakeLayer(Digest('1'), {D("d"), F("d/a"), F("d/b"), F("d0"), F("e")}),
+      MakeLayer(Digest('2'), {F("d/a", "2"), F("e")})};
+  ASSERT_TRUE(store
+                  ->CommitImage(Image(Digest('a'), {Digest('1'), Digest('2')}),
+                                layers, {})
+                  .ok());
+  auto img = *store->FindImage(Digest('a'));
+  int64_t l1 = img.layers[0].layer_id, l2 = img.layers[1].layer_id;
+  auto under = store->LayerEntriesUnder({l1}, "d");
+  ASSERT_TRUE(under.ok());
+  ASSERT_EQ((*under)[0].size(), 2u);
+  EXPECT_EQ((*under)[0][0].path, "d/a");
+  EXPECT_EQ((*under)[0][1].path, "d/b");
+  auto at = store->LayerEntriesAt({l2, l1}, {"e", "d/a", "missing"});
+  ASSERT_TRUE(at.ok());
+  ASSERT_EQ((*at)[0].size(), 2u);  // layer 2: d/a, e
+  EXPECT_EQ((*at)[0][0].path, "d/a");
+  EXPECT_EQ((*at)[0][0].size, 1);
+  ASSERT_EQ((*at)[1].size(), 2u);
+}
+
+}  // namespace
+}  // namespace dci
