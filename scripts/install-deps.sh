@@ -11,7 +11,7 @@ PACKAGES=(
   libisal-dev libzstd-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev
   # sample images and references
-  mmdebstrap umoci skopeo libarchive-tools zstd xxhash ca-certificates
+  mmdebstrap umoci skopeo libarchive-tools zstd xxhash jq ca-certificates
 )
 
 missing=()
