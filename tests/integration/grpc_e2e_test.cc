@@ -69,7 +69,8 @@ std::multiset<std::string> Flattened(const DcidProcess& d,
   CommandResult r = d.Dci({"files", image, "--output", "json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::multiset<std::string> out;
-  for (const json& e : Json(r)["files"]) {
+  const json files = Json(r);
+  for (const json& e : files["files"]) {
     std::string size = TypeLetter(e) == "f" ? e["size"].dump() : "0";
     if (size.front() == '"') size = size.substr(1, size.size() - 2);
     out.insert(e["path"].get<std::string>() + "\t" + TypeLetter(e) + "\t" +

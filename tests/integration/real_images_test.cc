@@ -129,7 +129,8 @@ json RunJson(const DcidProcess& d, std::vector<std::string> args) {
 std::map<std::string, std::string> DciTree(const DcidProcess& d,
                                            const std::string& image) {
   std::map<std::string, std::string> out;
-  for (const json& e : RunJson(d, {"files", image})["files"]) {
+  const json files = RunJson(d, {"files", image});
+  for (const json& e : files["files"]) {
     out[e["path"].get<std::string>()] = DescribeJson(e);
   }
   return out;
@@ -217,7 +218,9 @@ TEST_F(RealImages, SharedBaseIsIndexedOnceAcrossCompressionsAndFormats) {
 TEST_F(RealImages, UmociInsertLayerIsIndexedWithWarning) {
   REQUIRE_SAMPLES();
   ASSERT_TRUE(dcid_->ok());
-  json v3 = Index("oci:" + Layout() + ":debian-v3", "dci/debian:v3");
+  Index("oci:" + Layout() + ":debian-v3", "dci/debian:v3");
+  // The warning is recorded with the image, whenever it was indexed.
+  const json v3 = RunJson(*dcid_, {"show", "dci/debian:v3"});
   bool warned = false;
   for (const json& w : v3.value("warnings", json::array())) {
     if (w.get<std::string>().find("end-of-archive") != std::string::npos) {
