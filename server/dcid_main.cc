@@ -20,6 +20,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/numbers.h"
@@ -108,6 +109,7 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("dcid"));
   Flags flags;
   if (!ParseFlags(argc, argv, &flags)) return 1;
 

@@ -544,13 +544,14 @@ absl::StatusOr<std::vector<std::vector<LayerEntry>>> Store::LayerEntriesAt(
   std::vector<std::vector<LayerEntry>> out(layer_ids.size());
   if (layer_ids.empty() || paths.empty()) return out;
   DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
-  // entries_by_path: one probe per path, then the few layers that have it.
+  // CROSS JOIN keeps SQLite's planner on this order: the path's unique
+  // index, then one primary-key probe per layer; never a scan of a layer.
   DCI_ASSIGN_OR_RETURN(
       Statement st,
       db->Prepare(absl::StrCat(
           "SELECT e.layer_id, ", kEntryColumns,
-          " FROM paths p JOIN entries e ON e.path_id = p.id WHERE p.path = ? "
-          "AND e.layer_id IN (",
+          " FROM paths p CROSS JOIN entries e WHERE p.path = ? AND "
+          "e.path_id = p.id AND e.layer_id IN (",
           LayerIdList(layer_ids), ")")));
   std::vector<std::string> sorted = paths;
   std::sort(sorted.begin(), sorted.end());
@@ -576,14 +577,15 @@ absl::StatusOr<std::vector<std::vector<LayerEntry>>> Store::LayerEntriesUnder(
   if (layer_ids.empty()) return out;
   DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
   // Everything under "a/b" sorts in ["a/b/", "a/b0"): '0' follows '/'.
+  // CROSS JOIN: range scan on the paths index, then primary-key probes.
   std::string lo = dir.empty() ? "" : dir + "/";
   std::string hi = dir.empty() ? "\x7f\xff" : dir + "0";
   DCI_ASSIGN_OR_RETURN(
       Statement st,
       db->Prepare(absl::StrCat(
           "SELECT e.layer_id, ", kEntryColumns,
-          " FROM paths p JOIN entries e ON e.path_id = p.id WHERE p.path >= ? "
-          "AND p.path < ? AND e.layer_id IN (",
+          " FROM paths p CROSS JOIN entries e WHERE p.path >= ? AND "
+          "p.path < ? AND e.path_id = p.id AND e.layer_id IN (",
           LayerIdList(layer_ids), ") ORDER BY p.path")));
   st.BindText(1, lo);
   st.BindText(2, hi);
