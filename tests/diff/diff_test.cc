@@ -48,7 +48,7 @@ class DiffTest : public ::testing::Test {
     r.manifest_json = "{}";
     r.config_digest = Digest(2000 + image);
     r.config_media_type = "application/vnd.oci.image.config.v1+json";
-    r.config_json = config.empty() ? R"({"architecture":"amd64","os":"linux"})"
+    r.config_json = config.empty() ? R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})"
                                    : config;
     std::vector<NewLayer> fresh;
     for (size_t i = 0; i < layer_numbers.size(); ++i) {
@@ -147,7 +147,7 @@ TEST_F(DiffTest, DirectoryReplacedByFileRemovesSubtree) {
   auto d = DiffImages(*store_, a, b);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(Lines(*d), (std::vector<std::string>{
-                           "~d:" + std::to_string(kChangedType), "-d/a",
+                           "~d:" + std::to_string(kChangedType | kChangedMode), "-d/a",
                            "-d/b"}));
 }
 
@@ -194,11 +194,13 @@ TEST_F(DiffTest, NoSharedLayersFallsBackToFullComparison) {
 
 TEST_F(DiffTest, MetadataPerKeyAndScalarChanges) {
   const std::string ca = R"({"architecture":"amd64","os":"linux",
+    "rootfs":{"type":"layers","diff_ids":[]},
     "config":{"User":"root","Env":["PATH=/bin","MODE=v1","OLD=1"],
       "Labels":{"version":"1","keep":"k","gone":"g"},
       "Entrypoint":["/bin/sh"],"ExposedPorts":{"80/tcp":{}}},
     "history":[{"created_by":"base"}]})";
   const std::string cb = R"({"architecture":"amd64","os":"linux",
+    "rootfs":{"type":"layers","diff_ids":[]},
     "config":{"User":"app","Env":["PATH=/bin","MODE=v2","NEW=2"],
       "Labels":{"version":"2","keep":"k","added":"a"},
       "Entrypoint":["/bin/sh","-c"],"ExposedPorts":{"443/tcp":{}}},
