@@ -836,8 +836,10 @@ absl::Status TarParser::HashZeros(uint64_t n) {
 
 // The headers of the current entry lie in [begin, end) of the stream; more
 // than one block means extended headers (pax 'x', GNU 'L'/'K') came first.
-// They are still in the two chunks the ring keeps (invariant 1) unless
-// they are larger than a slot, which libarchive does not allow for names.
+// They are still in the two chunks the ring keeps (invariant 1):
+// libarchive refuses any one extended header over 1 MiB ("Special header too
+// large"), so only a stack of several near that size could reach further
+// back; such a span is not checked.
 absl::Status TarParser::CheckExtendedHeaders(int64_t begin, int64_t end) {
   if (begin < 0 || end - begin <= static_cast<int64_t>(kTarBlock)) {
     return absl::OkStatus();
@@ -928,6 +930,7 @@ absl::StatusOr<LayerReadResult> ReadLayer(ByteStream& in,
   Ring ring;
   std::atomic<uint64_t> read_bytes{0};
   TarParser parser(ring, options, read_bytes);
+  Producer producer(in, options, ring, read_bytes);
   std::thread consumer;
   try {
     consumer = std::thread([&parser] { parser.Run(); });
@@ -935,7 +938,6 @@ absl::StatusOr<LayerReadResult> ReadLayer(ByteStream& in,
     return absl::ResourceExhaustedError(
         absl::StrCat("cannot start the layer parsing thread: ", e.what()));
   }
-  Producer producer(in, options, ring, read_bytes);
   absl::Status produced = producer.Run();
   if (produced.ok()) {
     ring.Finish();
