@@ -67,6 +67,20 @@ std::string LayerIdList(const std::vector<int64_t>& ids) {
   return absl::StrJoin(ids, ",");
 }
 
+// Steps `st` (rows of "layer_id, kEntryColumns") to the end, appending each
+// entry to the list of its layer.
+absl::Status CollectByLayer(Statement& st, const std::vector<int64_t>& layer_ids,
+                            std::vector<std::vector<LayerEntry>>& out) {
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return absl::OkStatus();
+    int64_t layer = st.ColumnInt(0);
+    for (size_t i = 0; i < layer_ids.size(); ++i) {
+      if (layer_ids[i] == layer) out[i].push_back(ReadEntry(st, 1));
+    }
+  }
+}
+
 }  // namespace
 
 // A reader connection borrowed from the pool, returned on destruction.
@@ -559,14 +573,7 @@ absl::StatusOr<std::vector<std::vector<LayerEntry>>> Store::LayerEntriesAt(
   for (const std::string& path : sorted) {
     st.Reset();
     st.BindText(1, path);
-    for (;;) {
-      DCI_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      int64_t layer = st.ColumnInt(0);
-      for (size_t i = 0; i < layer_ids.size(); ++i) {
-        if (layer_ids[i] == layer) out[i].push_back(ReadEntry(st, 1));
-      }
-    }
+    DCI_RETURN_IF_ERROR(CollectByLayer(st, layer_ids, out));
   }
   return out;
 }
@@ -589,14 +596,7 @@ absl::StatusOr<std::vector<std::vector<LayerEntry>>> Store::LayerEntriesUnder(
           LayerIdList(layer_ids), ") ORDER BY p.path")));
   st.BindText(1, lo);
   st.BindText(2, hi);
-  for (;;) {
-    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    int64_t layer = st.ColumnInt(0);
-    for (size_t i = 0; i < layer_ids.size(); ++i) {
-      if (layer_ids[i] == layer) out[i].push_back(ReadEntry(st, 1));
-    }
-  }
+  DCI_RETURN_IF_ERROR(CollectByLayer(st, layer_ids, out));
   return out;
 }
 
