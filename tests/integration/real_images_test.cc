@@ -261,6 +261,26 @@ TEST_F(RealImages, DiffV1V2EqualsDifferenceOfUnpackedTrees) {
     EXPECT_GT(want.size(), 0u);
     EXPECT_EQ(got, want);
     EXPECT_EQ(diff["summary"]["sharedLayers"], v - 1);
+    if (v == 2) {
+      // What scripts/make-sample-images.sh changed in v2's config.
+      std::vector<std::string> meta;
+      for (const json& c : diff.value("metadata", json::array())) {
+        meta.push_back(c["kind"].get<std::string>() + " " +
+                       c["field"].get<std::string>() + " " +
+                       c.value("key", "") + " " + c.value("before", "") +
+                       " -> " + c.value("after", ""));
+      }
+      EXPECT_EQ(meta, (std::vector<std::string>{
+                          "CHANGED created  2025-05-20T00:00:00Z -> "
+                          "2025-05-21T00:00:00Z",
+                          "REMOVED label dci.sample.removed-in v2 -> ",
+                          "CHANGED label org.opencontainers.image.version 1 -> 2",
+                          "ADDED label dci.sample.added-in  -> v2",
+                          "CHANGED env APP_MODE v1 -> v2"}));
+      ASSERT_EQ(diff["history"].size(), 2u);
+      EXPECT_EQ(diff["history"][0]["kind"], "ADDED");
+      EXPECT_EQ(diff["history"][1]["emptyLayer"], true);
+    }
   }
 }
 
