@@ -162,6 +162,17 @@ TEST(GrpcEndToEnd, DockerSaveWithWhiteoutMatchesExpectedLists) {
   }
 }
 
+// The raw bytes of a gRPC message.
+std::string Bytes(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (!buffer.Dump(&slices).ok()) return bytes;
+  for (const auto& sl : slices) {
+    bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  }
+  return bytes;
+}
+
 TEST(GrpcEndToEnd, HealthServiceReportsServing) {
   DcidProcess dcid;
   ASSERT_TRUE(dcid.ok());
@@ -188,12 +199,7 @@ TEST(GrpcEndToEnd, HealthServiceReportsServing) {
   std::unique_lock<std::mutex> lock(mu);
   ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
   ASSERT_TRUE(status.ok()) << status.error_message();
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (const auto& s : slices) {
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
+  std::string bytes = Bytes(response);
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
 }
 
@@ -231,12 +237,7 @@ TEST(GrpcEndToEnd, ReflectionListsServices) {
   call->Finish(&status, reinterpret_cast<void*>(5));
   ASSERT_TRUE(step(5));
   EXPECT_TRUE(status.ok()) << status.error_message();
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (const auto& sl : slices) {
-    bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-  }
+  std::string bytes = Bytes(response);
   EXPECT_NE(bytes.find("dci.v1.Dci"), std::string::npos);
   EXPECT_NE(bytes.find("grpc.health.v1.Health"), std::string::npos);
 }
