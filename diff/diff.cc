@@ -235,4 +235,20 @@ absl::StatusOr<ImageDiff> DiffImages(Store& store, const ImageRecord& a,
   return out;
 }
 
+DriftSummary Summarize(const ImageDiff& diff) {
+  DriftSummary s;
+  for (const FileChange& c : diff.files) {
+    switch (c.kind) {
+      case ChangeKind::kAdded: ++s.files_added; break;
+      case ChangeKind::kRemoved: ++s.files_removed; break;
+      case ChangeKind::kChanged: ++s.files_changed; break;
+    }
+  }
+  for (const FieldChange& f : diff.metadata) {
+    s.metadata_changed.push_back(f.key.empty() ? f.field
+                                               : absl::StrCat(f.field, ":", f.key));
+  }
+  return s;
+}
+
 }  // namespace dci

@@ -75,6 +75,21 @@ struct ImageDiff {
   int64_t paths_examined = 0;          // size of the touched set
 };
 
+// The counts and names a tag's timeline and TAG_MOVED events show.
+struct DriftSummary {
+  int files_added = 0;
+  int files_removed = 0;
+  int files_changed = 0;
+  std::vector<std::string> metadata_changed;  // "user", "label:version", ...
+  std::vector<std::string> packages_added;    // names; filled once package
+  std::vector<std::string> packages_removed;  // inventories are recorded
+  std::vector<std::string> packages_upgraded;
+  std::vector<std::string> packages_downgraded;
+  int configs_changed = 0;
+};
+
+DriftSummary Summarize(const ImageDiff& diff);
+
 // Mode and time bits are compared; mtime is not (rebuilds touch it
 // everywhere without changing anything a user cares about).
 absl::StatusOr<ImageDiff> DiffImages(Store& store, const ImageRecord& a,

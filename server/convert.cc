@@ -219,4 +219,37 @@ v1::LayerProgress ToProto(const IndexProgress& p) {
   return out;
 }
 
+v1::DriftSummary ToProto(const DriftSummary& s) {
+  v1::DriftSummary out;
+  out.set_files_added(s.files_added);
+  out.set_files_removed(s.files_removed);
+  out.set_files_changed(s.files_changed);
+  for (const auto& m : s.metadata_changed) out.add_metadata_changed(m);
+  for (const auto& p : s.packages_added) out.add_packages_added(p);
+  for (const auto& p : s.packages_removed) out.add_packages_removed(p);
+  for (const auto& p : s.packages_upgraded) out.add_packages_upgraded(p);
+  for (const auto& p : s.packages_downgraded) out.add_packages_downgraded(p);
+  out.set_configs_changed(s.configs_changed);
+  return out;
+}
+
+v1::EventKind EventKindFromName(const std::string& kind) {
+  v1::EventKind k = v1::EVENT_KIND_UNSPECIFIED;
+  v1::EventKind_Parse(kind, &k);
+  return k;
+}
+
+v1::Event ToProto(const EventRecord& e, const DriftSummary* drift) {
+  v1::Event out;
+  out.set_seq(e.seq);
+  out.set_kind(EventKindFromName(e.kind));
+  out.set_committed_at_us(e.at_us);
+  out.set_image(e.image_digest);
+  out.set_name(e.name);
+  out.set_tag(e.tag);
+  out.set_old_image(e.old_image_digest);
+  if (drift != nullptr) *out.mutable_drift() = ToProto(*drift);
+  return out;
+}
+
 }  // namespace dci

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dci/v1/diff.pb.h"
+#include "dci/v1/events.pb.h"
 #include "dci/v1/image.pb.h"
 #include "dci/v1/service.pb.h"
 #include "diff/diff.h"
@@ -28,6 +29,11 @@ v1::ImageDiff ToProto(const ImageDiff& diff, const ImageRecord& a,
 v1::IndexSummary ToProto(const IndexSummary& s);
 v1::LayerProgress ToProto(const IndexProgress& p);
 v1::Platform ToProto(const Platform& p);
+v1::DriftSummary ToProto(const DriftSummary& s);
+// `drift` is the summary for TAG_MOVED events (nullptr otherwise).
+v1::Event ToProto(const EventRecord& e, const DriftSummary* drift);
+// "IMAGE_INDEXED" <-> v1::IMAGE_INDEXED.
+v1::EventKind EventKindFromName(const std::string& kind);
 
 }  // namespace dci
 

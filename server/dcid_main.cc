@@ -2,6 +2,7 @@
 //
 //   dcid [--db FILE] [--listen HOST:PORT] [--port-file FILE]
 //        [--max-layer-bytes N] [--max-layer-entries N]
+//        [--event-retention DURATION] [--heartbeat SECONDS]
 //
 // Each flag has an environment variable (DCID_DB, DCID_LISTEN, ...); flags
 // win. Defaults: --db /var/lib/dci/dci.db, --listen 127.0.0.1:7878.
@@ -24,7 +25,10 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "base/path.h"
+#include "server/event_hub.h"
 #include "server/service.h"
 #include "store/store.h"
 
@@ -42,14 +46,34 @@ constexpr char kUsage[] =
     "  --max-layer-bytes N   cap on a layer's uncompressed bytes (env "
     "DCID_MAX_LAYER_BYTES; default 68719476736)\n"
     "  --max-layer-entries N cap on a layer's tar entries (env "
-    "DCID_MAX_LAYER_ENTRIES; default 2000000)\n";
+    "DCID_MAX_LAYER_ENTRIES; default 2000000)\n"
+    "  --event-retention D   drop events older than D (30d, 12h, 90m; env "
+    "DCID_EVENT_RETENTION; default: keep all)\n"
+    "  --heartbeat SECONDS   idle Subscribe streams get a heartbeat this often "
+    "(env DCID_HEARTBEAT; default 15)\n";
 
 struct Flags {
   std::string db = "/var/lib/dci/dci.db";
   std::string listen = "127.0.0.1:7878";
   std::string port_file;
   dci::LayerLimits limits;
+  absl::Duration retention = absl::InfiniteDuration();
+  int heartbeat_seconds = 15;
 };
+
+// "30d", "12h", "90m", "45s", or anything absl::ParseDuration takes.
+bool ParseRetention(const std::string& s, absl::Duration* out) {
+  if (s.empty()) return false;
+  if (s.back() == 'd') {
+    int days = 0;
+    if (!absl::SimpleAtoi(s.substr(0, s.size() - 1), &days) || days <= 0) {
+      return false;
+    }
+    *out = absl::Hours(24) * days;
+    return true;
+  }
+  return absl::ParseDuration(s, out) && *out > absl::ZeroDuration();
+}
 
 bool ParseCount(const std::string& s, uint64_t* out) {
   return absl::SimpleAtoi(s, out) && *out > 0;
@@ -62,7 +86,9 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       {"--db", "DCID_DB"},
       {"--listen", "DCID_LISTEN"},
       {"--max-layer-bytes", "DCID_MAX_LAYER_BYTES"},
-      {"--max-layer-entries", "DCID_MAX_LAYER_ENTRIES"}};
+      {"--max-layer-entries", "DCID_MAX_LAYER_ENTRIES"},
+      {"--event-retention", "DCID_EVENT_RETENTION"},
+      {"--heartbeat", "DCID_HEARTBEAT"}};
   for (const auto& [flag, env] : kEnv) {
     if (const char* e = std::getenv(env); e != nullptr && *e != '\0') v[flag] = e;
   }
@@ -84,7 +110,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       return false;
     }
     if (a != "--db" && a != "--listen" && a != "--port-file" &&
-        a != "--max-layer-bytes" && a != "--max-layer-entries") {
+        a != "--max-layer-bytes" && a != "--max-layer-entries" &&
+        a != "--event-retention" && a != "--heartbeat") {
       std::cerr << "dcid: unknown flag " << a << "\n" << kUsage;
       return false;
     }
@@ -103,7 +130,33 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     std::cerr << "dcid: --max-layer-entries wants a positive number\n";
     return false;
   }
+  if (v.count("--event-retention") &&
+      !ParseRetention(v["--event-retention"], &f->retention)) {
+    std::cerr << "dcid: --event-retention wants a duration like 30d or 12h\n";
+    return false;
+  }
+  if (v.count("--heartbeat") &&
+      (!absl::SimpleAtoi(v["--heartbeat"], &f->heartbeat_seconds) ||
+       f->heartbeat_seconds <= 0)) {
+    std::cerr << "dcid: --heartbeat wants a positive number of seconds\n";
+    return false;
+  }
   return true;
+}
+
+// Drops events older than the retention now and every ten minutes, until
+// `stop` is notified.
+void PruneLoop(dci::Store* store, absl::Duration retention,
+               absl::Notification* stop) {
+  do {
+    absl::StatusOr<int64_t> n = store->PruneEvents(
+        absl::ToUnixMicros(absl::Now() - retention));
+    if (!n.ok()) {
+      spdlog::warn("event retention: {}", std::string(n.status().message()));
+    } else if (*n > 0) {
+      spdlog::info("event retention dropped {} events", *n);
+    }
+  } while (!stop->WaitForNotificationWithTimeout(absl::Minutes(10)));
 }
 
 }  // namespace
@@ -135,7 +188,18 @@ int main(int argc, char** argv) {
   spdlog::info("database {} at schema version {}", flags.db,
                (*store)->schema_version());
 
-  dci::DciService service(store->get(), flags.limits);
+  dci::EventHub hub;
+  (*store)->SetCommitObserver(
+      [&hub](const std::vector<dci::EventRecord>& events) { hub.Publish(events); });
+  dci::DciService::Options options;
+  options.limits = flags.limits;
+  options.heartbeat = absl::Seconds(flags.heartbeat_seconds);
+  dci::DciService service(store->get(), &hub, options);
+  absl::Notification stop_pruning;
+  std::thread pruner;
+  if (flags.retention != absl::InfiniteDuration()) {
+    pruner = std::thread(PruneLoop, store->get(), flags.retention, &stop_pruning);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -156,15 +220,18 @@ int main(int argc, char** argv) {
     std::rename(tmp.c_str(), flags.port_file.c_str());
   }
 
-  std::thread waiter([&server, &sigs] {
+  std::thread waiter([&server, &sigs, &service] {
     int sig = 0;
     sigwait(&sigs, &sig);
     spdlog::info("signal {}: shutting down", sig);
+    service.BeginShutdown();
     server->Shutdown(std::chrono::system_clock::now() +
                      std::chrono::seconds(5));
   });
   server->Wait();
   waiter.join();
+  stop_pruning.Notify();
+  if (pruner.joinable()) pruner.join();
   spdlog::info("stopped");
   return 0;
 }

@@ -4,10 +4,13 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
 #include "diff/diff.h"
+#include "server/event_stream.h"
 #include "server/convert.h"
 
 namespace dci {
@@ -16,7 +19,7 @@ grpc::Status DciService::Index(grpc::ServerContext* ctx,
                                const v1::IndexRequest* req,
                                grpc::ServerWriter<v1::IndexEvent>* writer) {
   IndexOptions options;
-  options.limits = limits_;
+  options.limits = options_.limits;
   if (!req->platform().empty()) {
     absl::StatusOr<Platform> p = ParsePlatform(req->platform());
     if (!p.ok()) return ToGrpcStatus(p.status());
@@ -133,6 +136,128 @@ grpc::Status DciService::Diff(grpc::ServerContext* ctx,
           std::chrono::steady_clock::now() - start)
           .count());
   return grpc::Status::OK;
+}
+
+grpc::Status DciService::TagHistory(grpc::ServerContext* ctx,
+                                    const v1::TagHistoryRequest* req,
+                                    v1::TagHistoryResponse* resp) {
+  resp->set_name(req->name());
+  resp->set_tag(req->tag());
+  if (req->tag().empty()) {
+    absl::StatusOr<std::vector<std::string>> tags =
+        store_->TagsOfName(req->name());
+    if (!tags.ok()) return ToGrpcStatus(tags.status());
+    for (const std::string& t : *tags) {
+      absl::StatusOr<std::vector<TagHistoryEntry>> h =
+          store_->TagHistory({req->name(), t});
+      if (!h.ok()) return ToGrpcStatus(h.status());
+      auto* sum = resp->add_tags();
+      sum->set_tag(t);
+      sum->set_moves(static_cast<int32_t>(h->size()));
+      if (h->back().current) sum->set_image(h->back().image_digest);
+    }
+    return grpc::Status::OK;
+  }
+  absl::StatusOr<std::vector<TagHistoryEntry>> h =
+      store_->TagHistory({req->name(), req->tag()});
+  if (!h.ok()) return ToGrpcStatus(h.status());
+  for (size_t i = 0; i < h->size(); ++i) {
+    const TagHistoryEntry& e = (*h)[i];
+    v1::TagHistoryEntry* out = resp->add_entries();
+    out->set_image(e.image_digest);
+    out->set_first_seen(e.first_seen);
+    out->set_last_seen(e.last_seen);
+    out->set_current(e.current);
+    absl::StatusOr<ImageRecord> img = store_->GetImage(e.image_id);
+    if (img.ok()) out->set_created(img->created);
+    if (i > 0 && (*h)[i - 1].image_id != e.image_id) {
+      absl::StatusOr<DriftSummary> d = drift_.Get((*h)[i - 1].image_id,
+                                                  e.image_id);
+      if (!d.ok()) return ToGrpcStatus(d.status());
+      *out->mutable_drift() = ToProto(*d);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status DciService::RemoveTag(grpc::ServerContext* ctx,
+                                   const v1::RemoveTagRequest* req,
+                                   v1::RemoveTagResponse* resp) {
+  if (req->name().empty() || req->tag().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "name and tag are required");
+  }
+  absl::StatusOr<EventRecord> e = store_->RemoveTag({req->name(), req->tag()});
+  if (!e.ok()) return ToGrpcStatus(e.status());
+  resp->set_seq(e->seq);
+  return grpc::Status::OK;
+}
+
+grpc::Status DciService::Subscribe(
+    grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
+    grpc::ServerWriter<v1::SubscribeResponse>* writer) {
+  EventStreamOptions options;
+  if (req->has_since()) {
+    if (req->since() < 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "since must be 0 or more");
+    }
+    options.since = req->since();
+  }
+  options.heartbeat = req->heartbeat_seconds() > 0
+                          ? absl::Seconds(req->heartbeat_seconds())
+                          : options_.heartbeat;
+  std::set<std::string> kinds;
+  for (int k : req->kinds()) {
+    kinds.insert(v1::EventKind_Name(static_cast<v1::EventKind>(k)));
+  }
+  const std::string glob = req->name_glob();
+  const std::string package = req->package();
+
+  // TAG_MOVED events carry the drift from the old image; `drift_for` looks
+  // it up once per event for both the filter and the message.
+  auto drift_for = [this](const EventRecord& e) -> std::optional<DriftSummary> {
+    if (e.kind != kEventTagMoved || e.old_image_id == 0) return std::nullopt;
+    absl::StatusOr<DriftSummary> d = drift_.Get(e.old_image_id, e.image_id);
+    if (!d.ok()) return std::nullopt;
+    return *d;
+  };
+  auto touches = [&package](const DriftSummary& d) {
+    for (const auto* list : {&d.packages_added, &d.packages_removed,
+                             &d.packages_upgraded, &d.packages_downgraded}) {
+      if (std::find(list->begin(), list->end(), package) != list->end()) {
+        return true;
+      }
+    }
+    return false;
+  };
+
+  EventStreamCallbacks cb;
+  cb.accept = [&](const EventRecord& e) {
+    if (!kinds.empty() && !kinds.count(e.kind)) return false;
+    if (!glob.empty() && fnmatch(glob.c_str(), e.name.c_str(), 0) != 0) {
+      return false;
+    }
+    if (!package.empty()) {
+      std::optional<DriftSummary> d = drift_for(e);
+      if (!d || !touches(*d)) return false;
+    }
+    return true;
+  };
+  cb.deliver = [&](const EventRecord& e) {
+    v1::SubscribeResponse msg;
+    std::optional<DriftSummary> d = drift_for(e);
+    *msg.mutable_event() = ToProto(e, d ? &*d : nullptr);
+    return writer->Write(msg);
+  };
+  cb.heartbeat = [&](int64_t head) {
+    v1::SubscribeResponse msg;
+    msg.mutable_heartbeat()->set_head_seq(head);
+    msg.mutable_heartbeat()->set_server_time_us(absl::ToUnixMicros(absl::Now()));
+    return writer->Write(msg);
+  };
+  cb.cancelled = [&]() { return stopping_.load() || ctx->IsCancelled(); };
+  return ToGrpcStatus(RunEventStream(*store_, *hub_, options, cb));
 }
 
 }  // namespace dci

@@ -6,17 +6,31 @@
 #ifndef DCI_SERVER_SERVICE_H_
 #define DCI_SERVER_SERVICE_H_
 
+#include <atomic>
+
+#include "absl/time/time.h"
 #include "dci/v1/service.grpc.pb.h"
 #include "indexer/indexer.h"
+#include "server/drift_cache.h"
+#include "server/event_hub.h"
 #include "store/store.h"
 
 namespace dci {
 
 class DciService final : public v1::Dci::Service {
  public:
-  // `store` must outlive the service.
-  DciService(Store* store, LayerLimits limits)
-      : store_(store), indexer_(store), limits_(limits) {}
+  struct Options {
+    LayerLimits limits;
+    absl::Duration heartbeat = absl::Seconds(15);  // Subscribe default
+  };
+  // `store` and `hub` must outlive the service; the hub must receive the
+  // store's commits (Store::SetCommitObserver).
+  DciService(Store* store, EventHub* hub, Options options)
+      : store_(store), hub_(hub), indexer_(store), drift_(store),
+        options_(options) {}
+
+  // Ends every Subscribe stream promptly; call before Server::Shutdown.
+  void BeginShutdown() { stopping_ = true; }
 
   grpc::Status Index(grpc::ServerContext* ctx, const v1::IndexRequest* req,
                      grpc::ServerWriter<v1::IndexEvent>* writer) override;
@@ -31,11 +45,23 @@ class DciService final : public v1::Dci::Service {
                          v1::ListFilesResponse* resp) override;
   grpc::Status Diff(grpc::ServerContext* ctx, const v1::DiffRequest* req,
                     v1::ImageDiff* resp) override;
+  grpc::Status TagHistory(grpc::ServerContext* ctx,
+                          const v1::TagHistoryRequest* req,
+                          v1::TagHistoryResponse* resp) override;
+  grpc::Status RemoveTag(grpc::ServerContext* ctx,
+                         const v1::RemoveTagRequest* req,
+                         v1::RemoveTagResponse* resp) override;
+  grpc::Status Subscribe(
+      grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
+      grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
 
  private:
   Store* store_;
+  EventHub* hub_;
   Indexer indexer_;
-  LayerLimits limits_;
+  DriftCache drift_;
+  const Options options_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace dci

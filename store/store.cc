@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <chrono>
 #include <ctime>
 #include <cstring>
 
@@ -61,7 +62,11 @@ std::vector<std::string> SplitLines(const std::string& s) {
   return absl::StrSplit(s, '\n');
 }
 
-int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string LayerIdList(const std::vector<int64_t>& ids) {
   return absl::StrJoin(ids, ",");
@@ -207,23 +212,51 @@ absl::Status InsertLayerEntries(Database& db, int64_t layer_id,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ImageDigest(Database& db, int64_t image_id) {
+  DCI_ASSIGN_OR_RETURN(
+      Statement st, db.Prepare("SELECT manifest_digest FROM images WHERE id = ?"));
+  st.BindInt(1, image_id);
+  DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.ColumnText(0) : std::string();
+}
+
+// Appends an event to the log and to `out`.
 absl::Status AddEvent(Database& db, absl::string_view kind, int64_t image_id,
-                      const TagRef* tag, int64_t old_image_id, int64_t now) {
+                      const TagRef* tag, int64_t old_image_id, int64_t now_us,
+                      std::vector<EventRecord>& out) {
   DCI_ASSIGN_OR_RETURN(
       Statement st,
-      db.Prepare("INSERT INTO events(kind, at, image_id, name, tag, "
-                 "old_image_id) VALUES (?,?,?,?,?,?)"));
+      db.Prepare("INSERT INTO events(kind, at, at_us, image_id, name, tag, "
+                 "old_image_id) VALUES (?,?,?,?,?,?,?)"));
   st.BindText(1, kind);
-  st.BindInt(2, now);
-  st.BindInt(3, image_id);
-  st.BindText(4, tag ? tag->name : "");
-  st.BindText(5, tag ? tag->tag : "");
-  if (old_image_id != 0) st.BindInt(6, old_image_id);
-  return st.Run();
+  st.BindInt(2, now_us / 1000000);
+  st.BindInt(3, now_us);
+  st.BindInt(4, image_id);
+  st.BindText(5, tag ? tag->name : "");
+  st.BindText(6, tag ? tag->tag : "");
+  if (old_image_id != 0) st.BindInt(7, old_image_id);
+  DCI_RETURN_IF_ERROR(st.Run());
+  EventRecord e;
+  e.seq = db.LastInsertRowId();
+  e.kind = std::string(kind);
+  e.at_us = now_us;
+  e.image_id = image_id;
+  DCI_ASSIGN_OR_RETURN(e.image_digest, ImageDigest(db, image_id));
+  if (tag) {
+    e.name = tag->name;
+    e.tag = tag->tag;
+  }
+  e.old_image_id = old_image_id;
+  if (old_image_id != 0) {
+    DCI_ASSIGN_OR_RETURN(e.old_image_digest, ImageDigest(db, old_image_id));
+  }
+  out.push_back(std::move(e));
+  return absl::OkStatus();
 }
 
 absl::Status PointTag(Database& db, const TagRef& tag, int64_t image_id,
-                      int64_t now, CommitResult& result) {
+                      int64_t now_us, CommitResult& result) {
+  const int64_t now = now_us / 1000000;
   DCI_ASSIGN_OR_RETURN(
       Statement find,
       db.Prepare("SELECT image_id FROM tags WHERE name = ? AND tag = ?"));
@@ -269,8 +302,8 @@ absl::Status PointTag(Database& db, const TagRef& tag, int64_t image_id,
   hist.BindInt(4, now);
   hist.BindInt(5, now);
   DCI_RETURN_IF_ERROR(hist.Run());
-  DCI_RETURN_IF_ERROR(AddEvent(db, old ? "TAG_MOVED" : "TAG_CREATED",
-                               image_id, &tag, old, now));
+  DCI_RETURN_IF_ERROR(AddEvent(db, old ? kEventTagMoved : kEventTagCreated,
+                               image_id, &tag, old, now_us, result.events));
   result.tag_changes.push_back({tag, old});
   return absl::OkStatus();
 }
@@ -285,7 +318,8 @@ absl::StatusOr<CommitResult> Store::CommitImage(
   Transaction txn(db);
   DCI_RETURN_IF_ERROR(txn.Begin());
   CommitResult result;
-  const int64_t now = Now();
+  const int64_t now_us = NowMicros();
+  const int64_t now = now_us / 1000000;
 
   DCI_ASSIGN_OR_RETURN(
       Statement find_image,
@@ -382,13 +416,15 @@ absl::StatusOr<CommitResult> Store::CommitImage(
       add_ref.BindInt(7, l.history_index);
       DCI_RETURN_IF_ERROR(add_ref.Run());
     }
-    DCI_RETURN_IF_ERROR(
-        AddEvent(db, "IMAGE_INDEXED", result.image_id, nullptr, 0, now));
+    DCI_RETURN_IF_ERROR(AddEvent(db, kEventImageIndexed, result.image_id,
+                                 tags.empty() ? nullptr : &tags[0], 0, now_us,
+                                 result.events));
   }
   for (const TagRef& tag : tags) {
-    DCI_RETURN_IF_ERROR(PointTag(db, tag, result.image_id, now, result));
+    DCI_RETURN_IF_ERROR(PointTag(db, tag, result.image_id, now_us, result));
   }
   DCI_RETURN_IF_ERROR(txn.Commit());
+  if (observer_ && !result.events.empty()) observer_(result.events);
   return result;
 }
 
@@ -597,6 +633,178 @@ absl::StatusOr<std::vector<std::vector<LayerEntry>>> Store::LayerEntriesUnder(
   st.BindText(1, lo);
   st.BindText(2, hi);
   DCI_RETURN_IF_ERROR(CollectByLayer(st, layer_ids, out));
+  return out;
+}
+
+void Store::SetCommitObserver(CommitObserver observer) {
+  absl::MutexLock lock(&write_mu_);
+  observer_ = std::move(observer);
+}
+
+absl::StatusOr<EventRecord> Store::RemoveTag(const TagRef& tag) {
+  absl::MutexLock lock(&write_mu_);
+  Database& db = *writer_;
+  Transaction txn(db);
+  DCI_RETURN_IF_ERROR(txn.Begin());
+  DCI_ASSIGN_OR_RETURN(
+      Statement find,
+      db.Prepare("SELECT image_id FROM tags WHERE name = ? AND tag = ?"));
+  find.BindText(1, tag.name);
+  find.BindText(2, tag.tag);
+  DCI_ASSIGN_OR_RETURN(bool found, find.Step());
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("no tag \"", tag.ToString(), "\""));
+  }
+  int64_t image_id = find.ColumnInt(0);
+  DCI_ASSIGN_OR_RETURN(
+      Statement del, db.Prepare("DELETE FROM tags WHERE name = ? AND tag = ?"));
+  del.BindText(1, tag.name);
+  del.BindText(2, tag.tag);
+  DCI_RETURN_IF_ERROR(del.Run());
+  std::vector<EventRecord> events;
+  DCI_RETURN_IF_ERROR(AddEvent(db, kEventTagRemoved, image_id, &tag, 0,
+                               NowMicros(), events));
+  DCI_RETURN_IF_ERROR(txn.Commit());
+  if (observer_) observer_(events);
+  return events[0];
+}
+
+absl::StatusOr<std::vector<EventRecord>> Store::ReadEvents(int64_t after,
+                                                           int limit) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT e.seq, e.kind, e.at_us, e.image_id, "
+                  "COALESCE(i.manifest_digest, ''), e.name, e.tag, "
+                  "COALESCE(e.old_image_id, 0), "
+                  "COALESCE(o.manifest_digest, '') FROM events e "
+                  "LEFT JOIN images i ON i.id = e.image_id "
+                  "LEFT JOIN images o ON o.id = e.old_image_id "
+                  "WHERE e.seq > ? ORDER BY e.seq LIMIT ?"));
+  st.BindInt(1, after);
+  st.BindInt(2, limit);
+  std::vector<EventRecord> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    EventRecord e;
+    e.seq = st.ColumnInt(0);
+    e.kind = st.ColumnText(1);
+    e.at_us = st.ColumnInt(2);
+    e.image_id = st.ColumnInt(3);
+    e.image_digest = st.ColumnText(4);
+    e.name = st.ColumnText(5);
+    e.tag = st.ColumnText(6);
+    e.old_image_id = st.ColumnInt(7);
+    e.old_image_digest = st.ColumnText(8);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> Store::HeadSeq() {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  // AUTOINCREMENT keeps the highest sequence ever used in sqlite_sequence,
+  // even when retention has emptied the table.
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT MAX(COALESCE((SELECT MAX(seq) FROM events), 0), "
+                  "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = "
+                  "'events'), 0))"));
+  DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.ColumnInt(0) : 0;
+}
+
+absl::StatusOr<int64_t> Store::PrunedThrough() {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT value FROM log_state WHERE key = 'pruned_through'"));
+  DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.ColumnInt(0) : 0;
+}
+
+absl::StatusOr<int64_t> Store::PruneEvents(int64_t before_us) {
+  absl::MutexLock lock(&write_mu_);
+  Database& db = *writer_;
+  Transaction txn(db);
+  DCI_RETURN_IF_ERROR(txn.Begin());
+  DCI_ASSIGN_OR_RETURN(
+      Statement last,
+      db.Prepare("SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM events WHERE "
+                 "at_us < ?"));
+  last.BindInt(1, before_us);
+  DCI_ASSIGN_OR_RETURN(bool row, last.Step());
+  int64_t through = row ? last.ColumnInt(0) : 0;
+  int64_t count = row ? last.ColumnInt(1) : 0;
+  if (count == 0) return 0;
+  // Sequence order is commit order, so everything up to `through` goes.
+  DCI_ASSIGN_OR_RETURN(Statement del,
+                       db.Prepare("DELETE FROM events WHERE seq <= ?"));
+  del.BindInt(1, through);
+  DCI_RETURN_IF_ERROR(del.Run());
+  count = sqlite3_changes(db.raw());
+  DCI_ASSIGN_OR_RETURN(
+      Statement mark,
+      db.Prepare("UPDATE log_state SET value = MAX(value, ?) WHERE key = "
+                 "'pruned_through'"));
+  mark.BindInt(1, through);
+  DCI_RETURN_IF_ERROR(mark.Run());
+  DCI_RETURN_IF_ERROR(txn.Commit());
+  return count;
+}
+
+absl::StatusOr<std::vector<TagHistoryEntry>> Store::TagHistory(
+    const TagRef& tag) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT h.image_id, i.manifest_digest, h.first_seen, "
+                  "h.last_seen, (t.image_id IS NOT NULL AND h.id = (SELECT "
+                  "MAX(id) FROM tag_history WHERE name = h.name AND tag = "
+                  "h.tag)) FROM tag_history h JOIN images i ON i.id = "
+                  "h.image_id LEFT JOIN tags t ON t.name = h.name AND t.tag = "
+                  "h.tag AND t.image_id = h.image_id WHERE h.name = ? AND "
+                  "h.tag = ? ORDER BY h.id"));
+  st.BindText(1, tag.name);
+  st.BindText(2, tag.tag);
+  std::vector<TagHistoryEntry> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    TagHistoryEntry e;
+    e.image_id = st.ColumnInt(0);
+    e.image_digest = st.ColumnText(1);
+    e.first_seen = st.ColumnInt(2);
+    e.last_seen = st.ColumnInt(3);
+    e.current = st.ColumnInt(4) != 0;
+    out.push_back(std::move(e));
+  }
+  if (out.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no history for \"", tag.ToString(), "\""));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> Store::TagsOfName(
+    const std::string& name) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT DISTINCT tag FROM tag_history WHERE name = ? ORDER "
+                  "BY tag"));
+  st.BindText(1, name);
+  std::vector<std::string> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(st.ColumnText(0));
+  }
+  if (out.empty()) {
+    return absl::NotFoundError(absl::StrCat("no tags of \"", name, "\""));
+  }
   return out;
 }
 

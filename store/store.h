@@ -13,6 +13,7 @@
 #define DCI_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "store/database.h"
+#include "store/event.h"
 #include "store/layer_entry.h"
 
 namespace dci {
@@ -82,7 +84,23 @@ struct CommitResult {
     int64_t old_image_id = 0;  // 0: the tag is new
   };
   std::vector<TagChange> tag_changes;  // tags created or moved
+  std::vector<EventRecord> events;     // written by this commit, in order
 };
+
+// One row of a tag's timeline: the tag pointed at `image_id` from
+// first_seen to last_seen (unix seconds).
+struct TagHistoryEntry {
+  int64_t image_id = 0;
+  std::string image_digest;
+  int64_t first_seen = 0;
+  int64_t last_seen = 0;
+  bool current = false;  // the tag points here now
+};
+
+// Called after every commit that wrote events, with those events in
+// sequence order, while the writer lock is held: observers see commits in
+// sequence order, one at a time. Must not call the store's write methods.
+using CommitObserver = std::function<void(const std::vector<EventRecord>&)>;
 
 class Store {
  public:
@@ -110,6 +128,28 @@ class Store {
   absl::StatusOr<CommitResult> CommitImage(const ImageRecord& image,
                                            const std::vector<NewLayer>& new_layers,
                                            const std::vector<TagRef>& tags);
+
+  // Removes NAME:TAG (the image stays), with a TAG_REMOVED event.
+  // NotFound if the tag does not exist.
+  absl::StatusOr<EventRecord> RemoveTag(const TagRef& tag);
+
+  // Set once, before the store is shared between threads.
+  void SetCommitObserver(CommitObserver observer);
+
+  // Events with seq > `after`, ascending, at most `limit`.
+  absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after,
+                                                      int limit);
+  // The highest sequence number written (0 for an empty log).
+  absl::StatusOr<int64_t> HeadSeq();
+  // The highest sequence number retention removed (0: none).
+  absl::StatusOr<int64_t> PrunedThrough();
+  // Deletes events committed before `before_us`; returns how many.
+  absl::StatusOr<int64_t> PruneEvents(int64_t before_us);
+
+  // Every image NAME:TAG has pointed at, oldest first.
+  absl::StatusOr<std::vector<TagHistoryEntry>> TagHistory(const TagRef& tag);
+  // The tags (current or past) of NAME, sorted.
+  absl::StatusOr<std::vector<std::string>> TagsOfName(const std::string& name);
 
   // Newest first.
   absl::StatusOr<std::vector<ImageRecord>> ListImages();
@@ -139,6 +179,7 @@ class Store {
                                                       const std::string& arg);
 
   const std::string path_;
+  CommitObserver observer_;
   const int schema_version_;
   absl::Mutex write_mu_;
   std::unique_ptr<Database> writer_ ABSL_GUARDED_BY(write_mu_);

@@ -4,7 +4,11 @@
 // 4 the server refused or failed the request (bad image, corrupt data, ...).
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <thread>
 #include <iostream>
 #include <map>
 #include <string>
@@ -13,7 +17,10 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "clients/cli/render.h"
 #include "dci/v1/service.grpc.pb.h"
 
@@ -36,6 +43,14 @@ Commands:
   files IMAGE [--path GLOB] [--layer]
                                 the merged file tree (or each layer's entries)
   diff IMAGE_A IMAGE_B          what drifted: files, metadata, history
+  history NAME[:TAG]            each image a tag pointed to, when, and the
+                                drift from the one before (no TAG: all tags)
+  untag NAME:TAG                remove a tag (the image stays)
+  watch [--since N] [--kind K,...] [--name GLOB] [--package NAME]
+        [--cursor-file F] [--max-events N]
+                                print events as they happen (--output json:
+                                one object per line); with --cursor-file,
+                                resume after a restart where it stopped
 
 IMAGE is NAME:TAG or a manifest digest (a unique prefix will do).
 
@@ -65,7 +80,9 @@ int Usage(const std::string& why) {
 // Flags that take a value; every other "--x" is a switch.
 bool TakesValue(const std::string& f) {
   return f == "--server" || f == "--output" || f == "--color" ||
-         f == "--tag" || f == "--platform" || f == "--path";
+         f == "--tag" || f == "--platform" || f == "--path" ||
+         f == "--since" || f == "--kind" || f == "--name" ||
+         f == "--package" || f == "--cursor-file" || f == "--max-events";
 }
 
 bool Parse(int argc, char** argv, Args* a, std::string* err) {
@@ -178,6 +195,120 @@ class ProgressBar {
   bool enabled_;
 };
 
+std::string OneLineJson(const google::protobuf::Message& m) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &json, opts);
+  return json;
+}
+
+// NAME:TAG, where NAME may carry a registry host:port.
+bool SplitTag(const std::string& s, std::string* name, std::string* tag) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || s.find('/', colon) != std::string::npos) {
+    *name = s;
+    tag->clear();
+    return false;
+  }
+  *name = s.substr(0, colon);
+  *tag = s.substr(colon + 1);
+  return true;
+}
+
+bool ReadCursor(const std::string& file, long long* cursor) {
+  std::ifstream in(file);
+  long long v = -1;
+  if (!(in >> v) || v < 0) return false;
+  *cursor = v;
+  return true;
+}
+
+// Atomic: a crash leaves the old or the new cursor, never half of one.
+void WriteCursor(const std::string& file, long long cursor) {
+  std::string tmp = file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << cursor << "\n";
+  }
+  std::rename(tmp.c_str(), file.c_str());
+}
+
+int Watch(dci::v1::Dci::Stub& stub, const Args& args, bool json,
+          const dci::cli::Style& style) {
+  dci::v1::SubscribeRequest req;
+  std::string cursor_file;
+  if (auto it = args.flags.find("--cursor-file"); it != args.flags.end()) {
+    cursor_file = it->second;
+  }
+  long long since = -1;
+  if (auto it = args.flags.find("--since"); it != args.flags.end()) {
+    if (!absl::SimpleAtoi(it->second, &since) || since < 0) {
+      return Usage("--since wants a sequence number");
+    }
+  }
+  if (!cursor_file.empty()) ReadCursor(cursor_file, &since);  // file wins
+  if (since >= 0) req.set_since(since);
+  for (auto [it, end] = args.flags.equal_range("--kind"); it != end; ++it) {
+    for (absl::string_view k : absl::StrSplit(it->second, ',')) {
+      dci::v1::EventKind kind;
+      if (!dci::v1::EventKind_Parse(absl::AsciiStrToUpper(k), &kind) ||
+          kind == dci::v1::EVENT_KIND_UNSPECIFIED) {
+        return Usage("unknown event kind \"" + std::string(k) + "\"");
+      }
+      req.add_kinds(kind);
+    }
+  }
+  if (auto it = args.flags.find("--name"); it != args.flags.end()) {
+    req.set_name_glob(it->second);
+  }
+  if (auto it = args.flags.find("--package"); it != args.flags.end()) {
+    req.set_package(it->second);
+  }
+  long long max_events = -1;
+  if (auto it = args.flags.find("--max-events"); it != args.flags.end()) {
+    if (!absl::SimpleAtoi(it->second, &max_events) || max_events <= 0) {
+      return Usage("--max-events wants a positive number");
+    }
+  }
+  long long seen = 0;
+  bool warned = false;
+  for (;;) {
+    grpc::ClientContext ctx;
+    auto reader = stub.Subscribe(&ctx, req);
+    dci::v1::SubscribeResponse msg;
+    while (reader->Read(&msg)) {
+      if (!msg.has_event()) continue;  // heartbeat
+      warned = false;
+      const dci::v1::Event& e = msg.event();
+      if (json) {
+        std::cout << OneLineJson(e) << "\n";
+      } else {
+        dci::cli::RenderEvent(e, style, std::cout);
+      }
+      std::cout.flush();
+      req.set_since(e.seq());
+      if (!cursor_file.empty()) WriteCursor(cursor_file, e.seq());
+      if (max_events > 0 && ++seen >= max_events) {
+        ctx.TryCancel();
+        return kExitOk;
+      }
+    }
+    grpc::Status s = reader->Finish();
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) {
+      if (s.ok()) return kExitOk;
+      return Fail(s, args.server);
+    }
+    // The server went away: try again from the last event seen.
+    if (!warned) {
+      std::cerr << "dci: lost dcid at " << args.server << " ("
+                << s.error_message() << "); reconnecting\n";
+      warned = true;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -283,6 +414,38 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fail(s, args.server);
     json ? PrintJson(resp) : dci::cli::RenderDiff(resp, style, std::cout);
     return kExitOk;
+  }
+  if (cmd == "history") {
+    if (pos.size() != 1) return Usage("history takes NAME or NAME:TAG");
+    dci::v1::TagHistoryRequest req;
+    std::string name, tag;
+    SplitTag(pos[0], &name, &tag);
+    req.set_name(name);
+    req.set_tag(tag);
+    dci::v1::TagHistoryResponse resp;
+    grpc::Status s = stub->TagHistory(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s, args.server);
+    json ? PrintJson(resp) : dci::cli::RenderHistory(resp, style, std::cout);
+    return kExitOk;
+  }
+  if (cmd == "untag") {
+    dci::v1::RemoveTagRequest req;
+    std::string name, tag;
+    if (pos.size() != 1 || !SplitTag(pos[0], &name, &tag)) {
+      return Usage("untag takes NAME:TAG");
+    }
+    req.set_name(name);
+    req.set_tag(tag);
+    dci::v1::RemoveTagResponse resp;
+    grpc::Status s = stub->RemoveTag(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s, args.server);
+    json ? PrintJson(resp) : void(std::cout << "removed " << pos[0] << " (event "
+                                            << resp.seq() << ")\n");
+    return kExitOk;
+  }
+  if (cmd == "watch") {
+    if (!pos.empty()) return Usage("watch takes flags only");
+    return Watch(*stub, args, json, style);
   }
   return Usage("unknown command \"" + cmd + "\"");
 }

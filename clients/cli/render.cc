@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 
 namespace dci::cli {
 namespace {
@@ -294,6 +295,77 @@ void RenderIndexSummary(const v1::IndexSummary& sum, const Style& s,
   for (const auto& w : sum.warnings()) {
     out << Paint(s, kYellow, "  warning: " + w) << "\n";
   }
+}
+
+namespace {
+
+std::string Drift(const v1::DriftSummary& d) {
+  std::string s = absl::StrFormat("files +%d -%d ~%d", d.files_added(),
+                                  d.files_removed(), d.files_changed());
+  auto names = [&s](const char* what, const auto& list) {
+    if (list.empty()) return;
+    absl::StrAppend(&s, "; ", what, " ", absl::StrJoin(list, ","));
+  };
+  names("packages added", d.packages_added());
+  names("removed", d.packages_removed());
+  names("upgraded", d.packages_upgraded());
+  names("downgraded", d.packages_downgraded());
+  if (d.configs_changed() > 0) {
+    absl::StrAppend(&s, "; configs ~", d.configs_changed());
+  }
+  if (!d.metadata_changed().empty()) {
+    absl::StrAppend(&s, "; metadata ", absl::StrJoin(d.metadata_changed(), ","));
+  }
+  return s;
+}
+
+std::string Time(int64_t unix_seconds) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(unix_seconds),
+                          absl::UTCTimeZone());
+}
+
+}  // namespace
+
+void RenderHistory(const v1::TagHistoryResponse& h, const Style& s,
+                   std::ostream& out) {
+  if (h.tag().empty()) {
+    out << Paint(s, kBold, absl::StrFormat("%-24s %-12s %6s", "TAG", "DIGEST",
+                                           "MOVES"))
+        << "\n";
+    for (const auto& t : h.tags()) {
+      out << absl::StrFormat("%-24s %-12s %6d\n", h.name() + ":" + t.tag(),
+                             t.image().empty() ? "<removed>" : Short(t.image()),
+                             t.moves());
+    }
+    return;
+  }
+  out << Paint(s, kBold, h.name() + ":" + h.tag()) << "\n";
+  for (const auto& e : h.entries()) {
+    out << absl::StrFormat("  %s  %s .. %s%s\n", Short(e.image()),
+                           Time(e.first_seen()), Time(e.last_seen()),
+                           e.current() ? Paint(s, kGreen, "  (current)") : "");
+    if (e.has_drift()) {
+      out << "      " << Paint(s, kDim, Drift(e.drift())) << "\n";
+    }
+  }
+}
+
+void RenderEvent(const v1::Event& e, const Style& s, std::ostream& out) {
+  std::string line = absl::StrFormat(
+      "%6d  %s  %-13s", e.seq(),
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                       absl::FromUnixMicros(e.committed_at_us()),
+                       absl::UTCTimeZone()),
+      v1::EventKind_Name(e.kind()));
+  if (!e.name().empty()) absl::StrAppend(&line, "  ", e.name(), ":", e.tag());
+  if (!e.old_image().empty()) {
+    absl::StrAppend(&line, "  ", Short(e.old_image()), " -> ");
+  } else {
+    absl::StrAppend(&line, "  ");
+  }
+  absl::StrAppend(&line, Short(e.image()));
+  if (e.has_drift()) absl::StrAppend(&line, "  ", Paint(s, kDim, Drift(e.drift())));
+  out << line << "\n";
 }
 
 }  // namespace dci::cli

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "dci/v1/diff.pb.h"
+#include "dci/v1/events.pb.h"
 #include "dci/v1/image.pb.h"
 #include "dci/v1/service.pb.h"
 
@@ -23,6 +24,11 @@ void RenderFiles(const v1::ListFilesResponse& r, bool by_layer,
 void RenderDiff(const v1::ImageDiff& d, const Style& s, std::ostream& out);
 void RenderIndexSummary(const v1::IndexSummary& sum, const Style& s,
                         std::ostream& out);
+
+void RenderHistory(const v1::TagHistoryResponse& h, const Style& s,
+                   std::ostream& out);
+// One line per event, for `dci watch`.
+void RenderEvent(const v1::Event& e, const Style& s, std::ostream& out);
 
 // "1.2 MB", "63.4 MB", "512 B".
 std::string HumanBytes(int64_t n);
