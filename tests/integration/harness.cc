@@ -83,13 +83,26 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
   return r;
 }
 
-DcidProcess::DcidProcess(const std::vector<std::string>& extra_flags) {
+DcidProcess::DcidProcess(const std::vector<std::string>& extra_flags)
+    : extra_flags_(extra_flags) {
   dir_ = MakeTempDir("dcid");
   db_ = dir_ + "/dci.db";
+  Start();
+}
+
+bool DcidProcess::Restart() {
+  Stop();
+  Start();
+  return ok();
+}
+
+void DcidProcess::Start() {
+  port_ = 0;
+  ::unlink((dir_ + "/port").c_str());
   std::vector<std::string> argv = {BinaryPath("dcid"), "--db", db_,
                                    "--listen", "127.0.0.1:0", "--port-file",
                                    dir_ + "/port"};
-  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   pid_ = Spawn(argv, dir_ + "/dcid.out", dir_ + "/dcid.log");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {

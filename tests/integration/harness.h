@@ -32,12 +32,17 @@ class DcidProcess {
   const std::string& db_path() const { return db_; }
   // Sends SIGTERM and waits; returns dcid's exit status.
   int Stop();
+  // Stops (if running) and starts again on the same database; the port
+  // changes. Returns ok().
+  bool Restart();
 
   // Runs the dci binary against this server.
   CommandResult Dci(std::vector<std::string> args) const;
 
  private:
+  void Start();
   std::string dir_, db_;
+  std::vector<std::string> extra_flags_;
   int pid_ = -1;
   int port_ = 0;
 };
