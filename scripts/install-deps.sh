@@ -14,6 +14,10 @@ PACKAGES=(
   mmdebstrap umoci skopeo libarchive-tools zstd xxhash jq ca-certificates
 )
 
+# Node.js and npm for the gRPC interop test, when the machine has none.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+  PACKAGES+=(nodejs npm)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
