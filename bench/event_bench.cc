@@ -1,9 +1,10 @@
 // Event stream benchmarks against a running dcid.
 //
-//   event_bench fanout ADDRESS SUBSCRIBERS COMMITS OCI_LAYOUT
+//   event_bench fanout ADDRESS SUBSCRIBERS COMMITS OCI_LAYOUT [DCID_PID]
 //     opens SUBSCRIBERS live streams, then moves a tag COMMITS times (Index
 //     RPCs alternating refs "1" and "2" of OCI_LAYOUT), and reports commit
-//     -> delivery latency over every (event, subscriber) pair.
+//     -> delivery latency over every (event, subscriber) pair, and, given
+//     dcid's pid, its memory per idle subscriber.
 //   event_bench fill DB N
 //     appends N events to the log of database DB (dcid not running).
 //   event_bench replay ADDRESS N
@@ -40,52 +41,93 @@ std::unique_ptr<dci::v1::Dci::Stub> Stub(const std::string& address) {
       address, grpc::InsecureChannelCredentials(), args));
 }
 
-int Fanout(const std::string& address, int subscribers, int commits,
-           const std::string& layout) {
-  std::mutex mu;
-  std::vector<int64_t> latencies;
-  std::atomic<int> connected{0};
-  std::atomic<int> received{0};
-  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < subscribers; ++i) {
-    contexts.push_back(std::make_unique<grpc::ClientContext>());
+// VmRSS of process `pid` in KiB, or -1.
+long RssKb(int pid) {
+  if (pid <= 0) return -1;
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  long kb = -1;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "VmRSS: %ld", &kb) == 1) break;
   }
+  std::fclose(f);
+  return kb;
+}
+
+// Subscribers are async streams on one completion queue, read by one
+// thread, so the client's own scheduling stays out of the figures as far as
+// one machine allows.
+int Fanout(const std::string& address, int subscribers, int commits,
+           const std::string& layout, int dcid_pid) {
+  const long idle_kb = RssKb(dcid_pid);
+  struct Stream {
+    std::unique_ptr<dci::v1::Dci::Stub> stub;
+    grpc::ClientContext ctx;
+    dci::v1::SubscribeResponse msg;
+    std::unique_ptr<grpc::ClientAsyncReader<dci::v1::SubscribeResponse>> reader;
+    bool live = false;
+  };
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<Stream>> streams;
+  dci::v1::SubscribeRequest req;
+  req.add_kinds(dci::v1::TAG_MOVED);
+  req.set_heartbeat_seconds(1);
   for (int i = 0; i < subscribers; ++i) {
-    threads.emplace_back([&, i] {
-      auto stub = Stub(address);
-      dci::v1::SubscribeRequest req;
-      req.add_kinds(dci::v1::TAG_MOVED);
-      req.set_heartbeat_seconds(1);
-      auto reader = stub->Subscribe(contexts[i].get(), req);
-      bool first = true;
-      dci::v1::SubscribeResponse msg;
-      std::vector<int64_t> mine;
-      while (reader->Read(&msg)) {
-        if (first) {  // the first heartbeat proves the stream is live
-          first = false;
-          ++connected;
-        }
-        if (!msg.has_event()) continue;
-        mine.push_back(NowUs() - msg.event().committed_at_us());
+    auto s = std::make_unique<Stream>();
+    s->stub = Stub(address);
+    // Tag: the stream's index; StartCall's completion is tagged with
+    // index + subscribers.
+    s->reader = s->stub->AsyncSubscribe(&s->ctx, req, &cq,
+                                        reinterpret_cast<void*>(
+                                            static_cast<intptr_t>(i + subscribers)));
+    streams.push_back(std::move(s));
+  }
+  std::atomic<int> connected{0};
+  std::atomic<int64_t> received{0};
+  std::vector<int64_t> latencies;
+  std::thread reader_thread([&] {
+    void* tag;
+    bool ok;
+    while (cq.Next(&tag, &ok)) {
+      intptr_t t = reinterpret_cast<intptr_t>(tag);
+      Stream& s = *streams[t % subscribers];
+      if (!ok) continue;  // stream ended
+      if (t >= subscribers) {  // call started
+        s.reader->Read(&s.msg, reinterpret_cast<void*>(t - subscribers));
+        continue;
+      }
+      if (!s.live) {  // the first message (a heartbeat) proves it is live
+        s.live = true;
+        ++connected;
+      }
+      if (s.msg.has_event()) {
+        latencies.push_back(NowUs() - s.msg.event().committed_at_us());
         ++received;
       }
-      std::lock_guard<std::mutex> lock(mu);
-      latencies.insert(latencies.end(), mine.begin(), mine.end());
-    });
-  }
+      s.reader->Read(&s.msg, tag);
+    }
+  });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (connected < subscribers && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   std::printf("subscribers connected: %d of %d\n", connected.load(), subscribers);
+  if (idle_kb > 0) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    long busy_kb = RssKb(dcid_pid);
+    std::printf("dcid memory: %ld KiB idle, %ld KiB with %d idle subscribers: "
+                "%.1f KiB each\n",
+                idle_kb, busy_kb, subscribers,
+                static_cast<double>(busy_kb - idle_kb) / subscribers);
+  }
   auto stub = Stub(address);
   for (int c = 0; c < commits + 2; ++c) {
     grpc::ClientContext ctx;
-    dci::v1::IndexRequest req;
-    req.set_reference("oci:" + layout + (c % 2 ? ":2" : ":1"));
-    req.add_tags("bench/fanout:latest");
-    auto reader = stub->Index(&ctx, req);
+    dci::v1::IndexRequest ireq;
+    ireq.set_reference("oci:" + layout + (c % 2 ? ":2" : ":1"));
+    ireq.add_tags("bench/fanout:latest");
+    auto reader = stub->Index(&ctx, ireq);
     dci::v1::IndexEvent ev;
     while (reader->Read(&ev)) {
     }
@@ -101,8 +143,9 @@ int Fanout(const std::string& address, int subscribers, int commits,
   while (received < want && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  for (auto& ctx : contexts) ctx->TryCancel();
-  for (auto& t : threads) t.join();
+  for (auto& s : streams) s->ctx.TryCancel();
+  cq.Shutdown();
+  reader_thread.join();
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
     if (latencies.empty()) return 0.0;
@@ -169,13 +212,14 @@ int Replay(const std::string& address, int n) {
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "fanout" && argc == 6) {
-    return Fanout(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), argv[5]);
+  if (mode == "fanout" && (argc == 6 || argc == 7)) {
+    return Fanout(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), argv[5],
+                  argc == 7 ? std::atoi(argv[6]) : 0);
   }
   if (mode == "fill" && argc == 4) return Fill(argv[2], std::atoi(argv[3]));
   if (mode == "replay" && argc == 4) return Replay(argv[2], std::atoi(argv[3]));
   std::fprintf(stderr,
-               "usage: event_bench fanout ADDRESS SUBSCRIBERS COMMITS LAYOUT\n"
+               "usage: event_bench fanout ADDRESS SUBSCRIBERS COMMITS LAYOUT [PID]\n"
                "       event_bench fill DB N\n"
                "       event_bench replay ADDRESS N\n");
   return 1;

@@ -27,20 +27,24 @@ void EventHub::Subscription::Cancel() {
 }
 
 void EventHub::Subscription::Push(const EventBatch& batch) {
-  absl::MutexLock lock(&mu_);
-  if (overflowed_ || cancelled_) return;
-  if (queued_ + batch->size() > capacity_) {
-    queue_.clear();
-    queued_ = 0;
-    overflowed_ = true;
-    return;
+  {
+    absl::MutexLock lock(&mu_);
+    if (overflowed_ || cancelled_) return;
+    if (queued_ + batch->size() > capacity_) {
+      queue_.clear();
+      queued_ = 0;
+      overflowed_ = true;
+    } else {
+      queue_.push_back(batch);
+      queued_ += batch->size();
+    }
   }
-  queue_.push_back(batch);
-  queued_ += batch->size();
+  if (notify_) notify_();
 }
 
-std::shared_ptr<EventHub::Subscription> EventHub::Subscribe() {
-  std::shared_ptr<Subscription> sub(new Subscription(capacity_));
+std::shared_ptr<EventHub::Subscription> EventHub::Subscribe(
+    std::function<void()> notify) {
+  std::shared_ptr<Subscription> sub(new Subscription(capacity_, std::move(notify)));
   absl::MutexLock lock(&mu_);
   subs_.push_back(sub);
   return sub;

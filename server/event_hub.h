@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -37,15 +38,21 @@ class EventHub {
     // `*overflowed` when events were dropped since the last call (the
     // caller must then read the log from where it was).
     std::vector<EventRecord> Wait(absl::Duration timeout, bool* overflowed);
+    // Wait() without waiting.
+    std::vector<EventRecord> Take(bool* overflowed) {
+      return Wait(absl::ZeroDuration(), overflowed);
+    }
     // Wakes a Wait(); later Waits return at once.
     void Cancel();
 
    private:
     friend class EventHub;
-    explicit Subscription(size_t capacity) : capacity_(capacity) {}
+    Subscription(size_t capacity, std::function<void()> notify)
+        : capacity_(capacity), notify_(std::move(notify)) {}
     void Push(const EventBatch& batch);
 
     const size_t capacity_;
+    const std::function<void()> notify_;
     absl::Mutex mu_;
     std::deque<EventBatch> queue_ ABSL_GUARDED_BY(mu_);
     size_t queued_ ABSL_GUARDED_BY(mu_) = 0;
@@ -54,7 +61,10 @@ class EventHub {
   };
 
   // Registers a subscriber: every batch published from now on reaches it.
-  std::shared_ptr<Subscription> Subscribe();
+  // `notify`, if given, is called after each batch is queued (or dropped
+  // by an overflow), on the publishing thread with the hub locked: it must
+  // only wake someone, never call back into the hub or the store.
+  std::shared_ptr<Subscription> Subscribe(std::function<void()> notify = nullptr);
   void Unsubscribe(const std::shared_ptr<Subscription>& sub);
   void Publish(std::vector<EventRecord> events);
   size_t subscriber_count();

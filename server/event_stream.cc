@@ -3,81 +3,148 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "base/status_macros.h"
 
 namespace dci {
-namespace {
 
-void Hook(const EventStreamCallbacks& cb, const char* point) {
-  if (cb.test_hook) cb.test_hook(point);
+EventCursor::EventCursor(Store* store, EventHub* hub,
+                         EventStreamOptions options,
+                         std::function<bool(const EventRecord&)> accept,
+                         std::function<void()> notify,
+                         std::function<void(const char*)> test_hook)
+    : store_(store),
+      hub_(hub),
+      options_(options),
+      accept_(std::move(accept)),
+      notify_(std::move(notify)),
+      test_hook_(std::move(test_hook)),
+      last_(options.since.has_value() ? *options.since : -1),
+      last_sent_(absl::Now()) {}
+
+EventCursor::~EventCursor() { Unsubscribe(); }
+
+void EventCursor::Unsubscribe() {
+  if (sub_ != nullptr) hub_->Unsubscribe(sub_);
+  sub_ = nullptr;
 }
 
-}  // namespace
+absl::StatusOr<EventCursor::Next> EventCursor::Poll() {
+  for (;;) {
+    switch (phase_) {
+      case Phase::kRegister: {
+        // Step 1: register, then read the head.
+        sub_ = hub_->Subscribe(notify_);
+        Hook("registered");
+        DCI_ASSIGN_OR_RETURN(head_, store_->HeadSeq());
+        if (last_ < 0) last_ = head_;
+        if (last_ < head_) {
+          DCI_ASSIGN_OR_RETURN(int64_t pruned, store_->PrunedThrough());
+          if (last_ < pruned) {  // invariant 4
+            return absl::OutOfRangeError(absl::StrCat(
+                "cursor ", last_, " is older than the retained event log "
+                "(events up to ", pruned, " were removed by retention); "
+                "resubscribe without a cursor, or with ", pruned, " or later"));
+          }
+        }
+        buffer_.clear();
+        phase_ = Phase::kReplay;
+        break;
+      }
+      case Phase::kReplay: {
+        // Step 2: replay (last, head] from the log, a batch at a time.
+        if (buffer_.empty()) {
+          if (last_ >= head_) {
+            Hook("live");
+            phase_ = Phase::kLive;
+            break;
+          }
+          Hook("replay");
+          DCI_ASSIGN_OR_RETURN(std::vector<EventRecord> batch,
+                               store_->ReadEvents(last_, options_.replay_batch));
+          for (EventRecord& e : batch) {
+            if (e.seq <= head_) buffer_.push_back(std::move(e));
+          }
+          if (buffer_.empty()) {  // retention raced us: nothing left to read
+            phase_ = Phase::kLive;
+            break;
+          }
+        }
+        EventRecord e = std::move(buffer_.front());
+        buffer_.pop_front();
+        last_ = e.seq;  // invariant 1
+        if (accept_(e)) {
+          last_sent_ = absl::Now();
+          return Next{Next::kEvent, std::move(e), 0};
+        }
+        break;
+      }
+      case Phase::kLive: {
+        // Step 3: live events, dropping what the replay already passed.
+        if (buffer_.empty()) {
+          bool overflowed = false;
+          std::vector<EventRecord> events = sub_->Take(&overflowed);
+          if (overflowed) {
+            // The queue was dropped: register again, read the log from last_.
+            Unsubscribe();
+            Hook("overflowed");
+            phase_ = Phase::kRegister;
+            break;
+          }
+          for (EventRecord& e : events) buffer_.push_back(std::move(e));
+        }
+        while (!buffer_.empty()) {
+          EventRecord e = std::move(buffer_.front());
+          buffer_.pop_front();
+          if (e.seq <= last_) continue;  // invariant 2: no duplicate
+          last_ = e.seq;
+          if (accept_(e)) {
+            last_sent_ = absl::Now();
+            return Next{Next::kEvent, std::move(e), 0};
+          }
+        }
+        if (absl::Now() - last_sent_ >= options_.heartbeat) {
+          last_sent_ = absl::Now();
+          return Next{Next::kHeartbeat, EventRecord(), last_};
+        }
+        return Next{Next::kIdle, EventRecord(), 0};
+      }
+    }
+  }
+}
 
 absl::Status RunEventStream(Store& store, EventHub& hub,
                             const EventStreamOptions& options,
                             const EventStreamCallbacks& cb) {
-  // The last sequence passed (delivered or filtered out); -1: not known yet.
-  int64_t last = options.since.has_value() ? *options.since : -1;
-  // Wake often enough to notice a subscriber that went away.
+  // Woken by the hub when live events arrive; otherwise every tick, to
+  // send heartbeats and notice a subscriber that went away.
+  absl::Mutex mu;
+  bool kicked = false;
+  EventCursor cursor(
+      &store, &hub, options, cb.accept,
+      [&mu, &kicked] {
+        absl::MutexLock lock(&mu);
+        kicked = true;
+      },
+      cb.test_hook);
   const absl::Duration tick = std::min(options.heartbeat, absl::Seconds(1));
   for (;;) {
-    // Step 1: register, then read the head.
-    std::shared_ptr<EventHub::Subscription> sub = hub.Subscribe();
-    struct Unsubscribe {
-      EventHub& hub;
-      std::shared_ptr<EventHub::Subscription>& sub;
-      ~Unsubscribe() { hub.Unsubscribe(sub); }
-    } unsubscribe{hub, sub};
-    Hook(cb, "registered");
-    DCI_ASSIGN_OR_RETURN(int64_t head, store.HeadSeq());
-    if (last < 0) last = head;
-
-    // Step 2: replay (last, head] from the log.
-    if (last < head) {
-      DCI_ASSIGN_OR_RETURN(int64_t pruned, store.PrunedThrough());
-      if (last < pruned) {  // invariant 4
-        return absl::OutOfRangeError(absl::StrCat(
-            "cursor ", last, " is older than the retained event log (events "
-            "up to ", pruned, " were removed by retention); resubscribe "
-            "without a cursor, or with ", pruned, " or later"));
+    if (cb.cancelled()) return absl::OkStatus();
+    DCI_ASSIGN_OR_RETURN(EventCursor::Next next, cursor.Poll());
+    switch (next.kind) {
+      case EventCursor::Next::kEvent:
+        if (!cb.deliver(next.event)) return absl::OkStatus();
+        break;
+      case EventCursor::Next::kHeartbeat:
+        if (!cb.heartbeat(next.head)) return absl::OkStatus();
+        break;
+      case EventCursor::Next::kIdle: {
+        absl::MutexLock lock(&mu);
+        mu.AwaitWithTimeout(absl::Condition(&kicked), tick);
+        kicked = false;
+        break;
       }
     }
-    while (last < head) {
-      Hook(cb, "replay");
-      DCI_ASSIGN_OR_RETURN(std::vector<EventRecord> batch,
-                           store.ReadEvents(last, options.replay_batch));
-      if (batch.empty()) break;
-      for (const EventRecord& e : batch) {
-        if (e.seq > head) break;
-        if (cb.accept(e) && !cb.deliver(e)) return absl::OkStatus();
-        last = e.seq;  // invariant 1
-      }
-      if (cb.cancelled()) return absl::OkStatus();
-    }
-    Hook(cb, "live");
-
-    // Step 3: live events, dropping what the replay already passed.
-    absl::Time last_sent = absl::Now();
-    bool overflowed = false;
-    while (!overflowed) {
-      if (cb.cancelled()) return absl::OkStatus();
-      std::vector<EventRecord> events = sub->Wait(tick, &overflowed);
-      for (const EventRecord& e : events) {
-        if (e.seq <= last) continue;  // invariant 2: no duplicate
-        if (cb.accept(e)) {
-          if (!cb.deliver(e)) return absl::OkStatus();
-          last_sent = absl::Now();
-        }
-        last = e.seq;
-      }
-      if (absl::Now() - last_sent >= options.heartbeat) {
-        if (!cb.heartbeat(last)) return absl::OkStatus();
-        last_sent = absl::Now();
-      }
-    }
-    // Overflowed: the queue was dropped; read the log again from `last`.
-    Hook(cb, "overflowed");
   }
 }
 

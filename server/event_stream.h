@@ -23,10 +23,13 @@
 #define DCI_SERVER_EVENT_STREAM_H_
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <functional>
 #include <optional>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/event_hub.h"
 #include "store/store.h"
@@ -37,6 +40,54 @@ struct EventStreamOptions {
   std::optional<int64_t> since;  // absent: from now on
   absl::Duration heartbeat = absl::Seconds(15);
   int replay_batch = 1000;
+};
+
+// The algorithm above as a non-blocking state machine: Poll() says what to
+// send next, or that there is nothing yet (then `notify` will be called
+// when live events arrive). Drives both the gRPC stream reactor and
+// RunEventStream below.
+//
+// Not thread-safe: one caller at a time. `store` and `hub` must outlive it.
+class EventCursor {
+ public:
+  struct Next {
+    enum Kind { kEvent, kHeartbeat, kIdle } kind = kIdle;
+    EventRecord event;  // kEvent
+    int64_t head = 0;   // kHeartbeat: the last sequence passed
+  };
+
+  EventCursor(Store* store, EventHub* hub, EventStreamOptions options,
+              std::function<bool(const EventRecord&)> accept,
+              std::function<void()> notify,
+              std::function<void(const char*)> test_hook = nullptr);
+  ~EventCursor();
+  EventCursor(const EventCursor&) = delete;
+  EventCursor& operator=(const EventCursor&) = delete;
+
+  // Reads the log while replaying; never waits for live events. Errors:
+  // OutOfRange for a cursor older than retention (invariant 4), or the
+  // store's.
+  absl::StatusOr<Next> Poll();
+
+ private:
+  enum class Phase { kRegister, kReplay, kLive };
+  void Hook(const char* point) {
+    if (test_hook_) test_hook_(point);
+  }
+  void Unsubscribe();
+
+  Store* store_;
+  EventHub* hub_;
+  const EventStreamOptions options_;
+  const std::function<bool(const EventRecord&)> accept_;
+  const std::function<void()> notify_;
+  const std::function<void(const char*)> test_hook_;
+  Phase phase_ = Phase::kRegister;
+  int64_t last_;      // last sequence passed (delivered or filtered out)
+  int64_t head_ = 0;  // the log's head when registered
+  std::deque<EventRecord> buffer_;
+  std::shared_ptr<EventHub::Subscription> sub_;
+  absl::Time last_sent_;
 };
 
 struct EventStreamCallbacks {
@@ -52,8 +103,8 @@ struct EventStreamCallbacks {
   std::function<void(const char* point)> test_hook;
 };
 
-// Runs until the subscriber goes away (OK) or an error (OutOfRange for a
-// cursor older than retention, or a store error).
+// An EventCursor driven by the calling thread, which waits while idle.
+// Runs until the subscriber goes away (OK) or an error.
 absl::Status RunEventStream(Store& store, EventHub& hub,
                             const EventStreamOptions& options,
                             const EventStreamCallbacks& callbacks);
