@@ -407,6 +407,7 @@ class TarParser {
   uint64_t headers() const { return headers_; }
   std::vector<LayerEntry> TakeEntries();
   std::vector<std::string> TakeWarnings();
+  std::map<std::string, std::string> TakeCaptured() { return std::move(captured_); }
 
  private:
   enum class Kind { kReal, kWhiteout, kOpaque, kSkip };
@@ -425,9 +426,9 @@ class TarParser {
                             LayerEntry* le);
   absl::Status ReadContent(archive* a, archive_entry* e, const std::string& ctx,
                            int64_t data_pos, LayerEntry* le,
-                           bool* stream_ended);
+                           bool* stream_ended, std::string* keep);
   absl::Status SkipData(archive* a, const std::string& ctx);
-  absl::Status HashZeros(uint64_t n);
+  absl::Status HashZeros(uint64_t n, std::string* keep);
   absl::Status CheckExtendedHeaders(int64_t begin, int64_t end);
   void AddWarning(std::string w);
   void ReportProgress();
@@ -451,6 +452,7 @@ class TarParser {
   Chunk prev_, cur_;            // the chunks the ring keeps valid
   std::string last_entry_;      // for errors in the header after it
   std::map<std::string, PathState> paths_;
+  std::map<std::string, std::string> captured_;  // options_.capture
   std::vector<std::string> warnings_;
   uint64_t warnings_dropped_ = 0;
 };
@@ -745,7 +747,26 @@ absl::Status TarParser::ReadEntry(archive* a, archive_entry* e,
     return SkipData(a, ctx);
   }
   if (read_content) {
-    DCI_RETURN_IF_ERROR(ReadContent(a, e, ctx, data_pos, &le, stream_ended));
+    std::string kept;
+    const bool keep = options_.capture &&
+                      options_.capture(*path, archive_entry_size(e));
+    DCI_RETURN_IF_ERROR(ReadContent(a, e, ctx, data_pos, &le, stream_ended,
+                                    keep ? &kept : nullptr));
+    if (keep) {
+      captured_[*path] = std::move(kept);
+    } else {
+      captured_.erase(*path);
+    }
+  } else if (le.type == EntryType::kHardlink && options_.capture &&
+             options_.capture(*path, le.size)) {
+    auto it = captured_.find(le.link_target);
+    if (it != captured_.end()) {
+      captured_[*path] = it->second;
+    } else {
+      captured_.erase(*path);
+    }
+  } else {
+    captured_.erase(*path);
   }
   if (!*stream_ended) DCI_RETURN_IF_ERROR(SkipData(a, ctx));
   PathState& s = paths_[*path];
@@ -756,7 +777,8 @@ absl::Status TarParser::ReadEntry(archive* a, archive_entry* e,
 
 absl::Status TarParser::ReadContent(archive* a, archive_entry* e,
                                     const std::string& ctx, int64_t data_pos,
-                                    LayerEntry* le, bool* stream_ended) {
+                                    LayerEntry* le, bool* stream_ended,
+                                    std::string* keep) {
   const bool sparse = archive_entry_sparse_count(e) > 0;
   const int64_t size = archive_entry_size(e);
   hasher_.Reset();
@@ -792,14 +814,15 @@ absl::Status TarParser::ReadContent(archive* a, archive_entry* e,
         return absl::DataLossError(absl::StrCat(
             ctx, ": sparse data blocks out of order at offset ", off));
       }
-      DCI_RETURN_IF_ERROR(HashZeros(static_cast<uint64_t>(off - pos)));
+      DCI_RETURN_IF_ERROR(HashZeros(static_cast<uint64_t>(off - pos), keep));
       pos = off;
     }
     hasher_.Update(buf, n);
+    if (keep != nullptr) keep->append(static_cast<const char*>(buf), n);
     pos += static_cast<int64_t>(n);
   }
   if (pos < size) {
-    DCI_RETURN_IF_ERROR(HashZeros(static_cast<uint64_t>(size - pos)));
+    DCI_RETURN_IF_ERROR(HashZeros(static_cast<uint64_t>(size - pos), keep));
     pos = size;
   }
   if (pos != size) {
@@ -820,7 +843,7 @@ absl::Status TarParser::SkipData(archive* a, const std::string& ctx) {
                                           ArchiveError(a)));
 }
 
-absl::Status TarParser::HashZeros(uint64_t n) {
+absl::Status TarParser::HashZeros(uint64_t n, std::string* keep) {
   static constexpr char kZeros[64 << 10] = {};
   zero_filled_ += n;
   if (fed_ + zero_filled_ > options_.limits.max_uncompressed_bytes) {
@@ -829,6 +852,7 @@ absl::Status TarParser::HashZeros(uint64_t n) {
   while (n > 0) {
     const size_t k = static_cast<size_t>(std::min<uint64_t>(n, sizeof kZeros));
     hasher_.Update(kZeros, k);
+    if (keep != nullptr) keep->append(kZeros, k);
     n -= k;
   }
   return absl::OkStatus();
@@ -962,6 +986,16 @@ absl::StatusOr<LayerReadResult> ReadLayer(ByteStream& in,
       CheckExpected("diff_id", options.expected_diff_id, result.diff_id));
   result.entries = parser.TakeEntries();
   result.warnings = parser.TakeWarnings();
+  result.captured = parser.TakeCaptured();
+  // Keep only paths the layer ends with as files (rule 4: last header wins).
+  for (auto it = result.captured.begin(); it != result.captured.end();) {
+    auto e = std::lower_bound(
+        result.entries.begin(), result.entries.end(), it->first,
+        [](const LayerEntry& le, const std::string& p) { return le.path < p; });
+    bool file = e != result.entries.end() && e->path == it->first &&
+                (e->type == EntryType::kFile || e->type == EntryType::kHardlink);
+    it = file ? std::next(it) : result.captured.erase(it);
+  }
   if (options.progress) {
     LayerProgress p;
     p.compressed_bytes = result.compressed_size;

@@ -19,10 +19,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "indexer/byte_stream.h"
 #include "store/layer_entry.h"
 
@@ -56,6 +58,10 @@ struct LayerReadOptions {
   // Called from the reading threads now and then (at most every ~64 KiB of
   // progress is fine), and once at the end. May be empty.
   std::function<void(const LayerProgress&)> progress;
+  // Which regular files' contents to keep (package databases, config
+  // files), given the canonical path and size. Called on the parsing
+  // thread. May be empty: nothing is kept.
+  std::function<bool(absl::string_view path, int64_t size)> capture;
 };
 
 struct LayerReadResult {
@@ -71,6 +77,10 @@ struct LayerReadResult {
   // end-of-archive blocks whose diff_id verifies (umoci insert writes these),
   // AUFS metadata (".wh..wh.plnk") skipped.
   std::vector<std::string> warnings;
+  // Contents of the files `capture` asked for, by path, as the layer leaves
+  // them (a later header for the path replaces an earlier one; a path the
+  // layer ends with as anything but a regular file or hardlink is dropped).
+  std::map<std::string, std::string> captured;
 };
 
 // Folding rules (OCI image-spec layer.md), numbered for the tests:

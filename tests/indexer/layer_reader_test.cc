@@ -300,6 +300,29 @@ TEST(LayerReader, RecordsExactMetadataOfEachEntryType) {
   EXPECT_EQ(e->dev_major, 0u);
 }
 
+TEST(LayerReader, CapturesTheContentsAskedForAsTheLayerLeavesThem) {
+  TarBuilder t;
+  t.Dir("etc")
+      .File("etc/a", "first")
+      .File("etc/b", "not asked for")
+      .File("etc/a", "second")  // rule 4: the last header wins
+      .File("etc/gone", "x")
+      .Dir("etc/gone")          // ends as a directory: dropped
+      .Hardlink("etc/link", "etc/a")
+      .File("var/lib/dpkg/status", "Package: x\n");
+  LayerReadOptions opts;
+  opts.capture = [](absl::string_view path, int64_t size) {
+    return path != "etc/b" && size < 100;
+  };
+  auto s = MakeStringStream(t.Finish());
+  auto r = ReadLayer(*s, opts);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->captured, (std::map<std::string, std::string>{
+                             {"etc/a", "second"},
+                             {"etc/link", "second"},
+                             {"var/lib/dpkg/status", "Package: x\n"}}));
+}
+
 TEST(LayerReader, ReadsBlockDevices) {
   Header h;
   h.name = "dev/sda";
