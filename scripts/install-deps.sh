@@ -12,6 +12,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # sample images and references
   mmdebstrap umoci skopeo libarchive-tools zstd xxhash jq ca-certificates
+  # second opinions for the package readers: rpm (and rpmbuild), gpg
+  rpm gpg
 )
 
 # Node.js and npm for the gRPC interop test, when the machine has none.
