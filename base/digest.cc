@@ -41,6 +41,17 @@ std::string HexEncode(const unsigned char* data, size_t n) {
   return out;
 }
 
+std::string HexDigestOf(absl::string_view algorithm, absl::string_view data) {
+  const EVP_MD* md = EVP_get_digestbyname(std::string(algorithm).c_str());
+  if (md == nullptr) return "";
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) {
+    return "";
+  }
+  return HexEncode(out, len);
+}
+
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
   EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
 }

@@ -25,6 +25,11 @@ absl::string_view DigestHex(absl::string_view digest);
 // Lowercase hex of `n` bytes.
 std::string HexEncode(const unsigned char* data, size_t n);
 
+// Lowercase hex digest of `data` with the named algorithm ("md5", "sha1",
+// "sha256", "sha512", ... as OpenSSL names them), or "" when the algorithm
+// is unknown. For checking package managers' recorded file digests.
+std::string HexDigestOf(absl::string_view algorithm, absl::string_view data);
+
 // Streaming SHA-256. Not thread-safe; one per stream.
 //
 //   Sha256 h;

@@ -9,6 +9,7 @@
 #include "base/path.h"
 #include "base/status_macros.h"
 #include "indexer/image_config.h"
+#include "diff/inventory_diff.h"
 
 namespace dci {
 namespace {
@@ -177,7 +178,8 @@ absl::StatusOr<MergedTree> LoadMergedTree(Store& store,
 }
 
 absl::StatusOr<ImageDiff> DiffImages(Store& store, const ImageRecord& a,
-                                     const ImageRecord& b) {
+                                     const ImageRecord& b,
+                                     const DiffSections& sections) {
   ImageDiff out;
   size_t k = 0;
   while (k < a.layers.size() && k < b.layers.size() &&
@@ -231,12 +233,25 @@ absl::StatusOr<ImageDiff> DiffImages(Store& store, const ImageRecord& a,
   layers_b.insert(layers_b.end(), upper_b.begin(), upper_b.end());
   DiffFiles(touched, MergeLayers(layers_a), MergeLayers(layers_b), out.files);
 
-  DCI_RETURN_IF_ERROR(DiffMetadata(a, b, out));
+  if (sections.metadata) DCI_RETURN_IF_ERROR(DiffMetadata(a, b, out));
+  DCI_RETURN_IF_ERROR(DiffInventory(store, a, b, sections, out));
+  if (!sections.files) out.files.clear();
   return out;
 }
 
 DriftSummary Summarize(const ImageDiff& diff) {
   DriftSummary s;
+  for (const PackageChange& p : diff.packages) {
+    switch (p.kind) {
+      case ChangeKind::kAdded: s.packages_added.push_back(p.name); break;
+      case ChangeKind::kRemoved: s.packages_removed.push_back(p.name); break;
+      case ChangeKind::kChanged:
+        if (p.order < 0) s.packages_upgraded.push_back(p.name);
+        if (p.order > 0) s.packages_downgraded.push_back(p.name);
+        break;
+    }
+  }
+  s.configs_changed = static_cast<int>(diff.configs.size());
   for (const FileChange& c : diff.files) {
     switch (c.kind) {
       case ChangeKind::kAdded: ++s.files_added; break;

@@ -67,10 +67,59 @@ struct HistoryChange {
   bool empty_layer = false;
 };
 
+struct PackageChange {
+  // kAdded, kRemoved, or kChanged: an upgrade or downgrade (`upgrade`), or
+  // the same version rebuilt (a different database entry, same version).
+  ChangeKind kind = ChangeKind::kChanged;
+  std::string ecosystem;  // deb, rpm, apk
+  std::string name;
+  std::string arch;
+  std::string before;  // full version in A
+  std::string after;   // full version in B
+  int order = 0;       // CompareVersions(before, after): <0 upgrade
+};
+
+struct ConfigChange {
+  ChangeKind kind = ChangeKind::kChanged;
+  std::string path;
+  std::string unified_diff;  // "" when a side's content was not kept
+};
+
+// A user or group added, removed or changed ("uid 1000 -> 1001, shell
+// /bin/sh -> /bin/bash").
+struct AccountChange {
+  ChangeKind kind = ChangeKind::kChanged;
+  std::string what;  // "user", "group"
+  std::string name;
+  std::string before;
+  std::string after;
+};
+
+struct ServiceChange {
+  ChangeKind kind = ChangeKind::kAdded;  // enabled (added) or disabled
+  std::string unit;
+  std::string target;
+  std::string how;  // wants, requires, sysv
+};
+
+// Which sections of drift to compute and report.
+struct DiffSections {
+  bool files = true;
+  bool packages = true;
+  bool configs = true;
+  bool metadata = true;  // image metadata, history, OS release
+  bool users = true;
+  bool services = true;
+};
+
 struct ImageDiff {
   std::vector<FileChange> files;  // sorted by path
   std::vector<FieldChange> metadata;
   std::vector<HistoryChange> history;  // after the common prefix of steps
+  std::vector<PackageChange> packages;  // by ecosystem, name, arch
+  std::vector<ConfigChange> configs;    // by path
+  std::vector<AccountChange> accounts;
+  std::vector<ServiceChange> services;
   int shared_layers = 0;               // bottom layers both images share
   int64_t paths_examined = 0;          // size of the touched set
 };
@@ -93,7 +142,8 @@ DriftSummary Summarize(const ImageDiff& diff);
 // Mode and time bits are compared; mtime is not (rebuilds touch it
 // everywhere without changing anything a user cares about).
 absl::StatusOr<ImageDiff> DiffImages(Store& store, const ImageRecord& a,
-                                     const ImageRecord& b);
+                                     const ImageRecord& b,
+                                     const DiffSections& sections = {});
 
 // The whole merged tree of `image` (every layer read from the store).
 absl::StatusOr<MergedTree> LoadMergedTree(Store& store,

@@ -159,6 +159,10 @@ absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
     ro.expected_blob_digest = d.digest;
     ro.expected_diff_id = d.diff_id;
     ro.limits = options.limits;
+    const InventoryOptions& inv = options.inventory;
+    ro.capture = [&inv](absl::string_view path, int64_t size) {
+      return WantsContent(path, size, inv);
+    };
     if (progress) {
       p.phase = IndexProgress::Phase::kLayerReading;
       progress(p);
@@ -186,6 +190,15 @@ absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
     nl.tar_headers = static_cast<int64_t>(layer->tar_headers);
     nl.entries = std::move(layer->entries);
     nl.warnings = std::move(layer->warnings);
+    LayerInventory inventory = ExtractInventory(layer->captured, inv);
+    for (const LayerPackageDb& db : inventory.package_dbs) {
+      for (const std::string& w : db.scan.warnings) {
+        summary.warnings.push_back(absl::StrCat(context, ": ", w));
+        nl.warnings.push_back(w);
+      }
+    }
+    nl.package_dbs = std::move(inventory.package_dbs);
+    nl.contents = std::move(inventory.contents);
     read_now[d.diff_id] = static_cast<int>(new_layers.size());
     new_layers.push_back(std::move(nl));
   }

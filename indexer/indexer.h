@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "indexer/image_config.h"
+#include "indexer/inventory.h"
 #include "indexer/layer_reader.h"
 #include "store/store.h"
 
@@ -29,6 +30,7 @@ struct IndexOptions {
   // (docker-archive RepoTags, OCI ref.name annotations) are used.
   std::vector<TagRef> tags;
   LayerLimits limits;
+  InventoryOptions inventory;
 };
 
 struct IndexProgress {

@@ -173,6 +173,46 @@ v1::ImageDiff ToProto(const ImageDiff& d, const ImageRecord& a,
     p->set_created_by(h.created_by);
     p->set_empty_layer(h.empty_layer);
   }
+  for (const PackageChange& c : d.packages) {
+    v1::PackageChange* p = out.add_packages();
+    p->set_kind(Kind(c.kind));
+    p->set_ecosystem(c.ecosystem);
+    p->set_name(c.name);
+    p->set_arch(c.arch);
+    p->set_before(c.before);
+    p->set_after(c.after);
+    switch (c.kind) {
+      case ChangeKind::kAdded: sum->set_packages_added(sum->packages_added() + 1); break;
+      case ChangeKind::kRemoved: sum->set_packages_removed(sum->packages_removed() + 1); break;
+      case ChangeKind::kChanged:
+        p->set_direction(c.order < 0 ? "upgraded" : c.order > 0 ? "downgraded" : "rebuilt");
+        if (c.order < 0) sum->set_packages_upgraded(sum->packages_upgraded() + 1);
+        if (c.order > 0) sum->set_packages_downgraded(sum->packages_downgraded() + 1);
+        break;
+    }
+  }
+  for (const ConfigChange& c : d.configs) {
+    v1::ConfigChange* p = out.add_configs();
+    p->set_kind(Kind(c.kind));
+    p->set_path(c.path);
+    p->set_unified_diff(c.unified_diff);
+  }
+  sum->set_configs_changed(static_cast<int32_t>(d.configs.size()));
+  for (const AccountChange& c : d.accounts) {
+    v1::AccountChange* p = out.add_accounts();
+    p->set_kind(Kind(c.kind));
+    p->set_what(c.what);
+    p->set_name(c.name);
+    p->set_before(c.before);
+    p->set_after(c.after);
+  }
+  for (const ServiceChange& c : d.services) {
+    v1::ServiceChange* p = out.add_services();
+    p->set_kind(Kind(c.kind));
+    p->set_unit(c.unit);
+    p->set_target(c.target);
+    p->set_how(c.how);
+  }
   sum->set_metadata_changed(static_cast<int32_t>(d.metadata.size()));
   sum->set_shared_layers(d.shared_layers);
   sum->set_paths_examined(d.paths_examined);
@@ -249,6 +289,89 @@ v1::Event ToProto(const EventRecord& e, const DriftSummary* drift) {
   out.set_tag(e.tag);
   out.set_old_image(e.old_image_digest);
   if (drift != nullptr) *out.mutable_drift() = ToProto(*drift);
+  return out;
+}
+
+v1::Package ToProto(const Package& p) {
+  v1::Package out;
+  out.set_ecosystem(std::string(EcosystemName(p.ecosystem)));
+  out.set_name(p.name);
+  out.set_epoch(p.epoch);
+  out.set_version(p.version);
+  out.set_release(p.release);
+  out.set_arch(p.arch);
+  out.set_full_version(p.FullVersion());
+  out.set_source_name(p.source_name);
+  out.set_source_version(p.source_version);
+  out.set_status(p.status);
+  out.set_license(p.license);
+  out.set_maintainer(p.maintainer);
+  out.set_installed_size(p.installed_size);
+  return out;
+}
+
+v1::Package ToProto(const ImagePackage& ip, const ImageRecord& image) {
+  v1::Package out = ToProto(ip.package);
+  out.set_db_path(ip.db_path);
+  out.set_layer(ip.layer);
+  out.set_history_index(ip.history_index);
+  absl::StatusOr<ImageConfig> c = ParseImageConfig(image.config_json);
+  if (c.ok() && ip.history_index >= 0 &&
+      ip.history_index < static_cast<int>(c->history.size())) {
+    out.set_created_by(c->history[ip.history_index].created_by);
+  }
+  for (const std::string& f : ip.package.files) out.add_files(f);
+  for (const ConfigFileState& cs : ip.configs) {
+    v1::ConfigFileState* p = out.add_config_files();
+    p->set_path(cs.path);
+    p->set_state(std::string(ConfigStateName(cs.state)));
+  }
+  return out;
+}
+
+v1::ImageSystem ToProto(const ImageInventory& inv) {
+  v1::ImageSystem out;
+  out.set_os_release_path(inv.os_release_path);
+  auto put = [&out](const char* k, const std::string& v) {
+    if (!v.empty()) (*out.mutable_os_release())[k] = v;
+  };
+  for (const auto& [k, v] : inv.os_release.other) put(k.c_str(), v);
+  put("ID", inv.os_release.id);
+  put("ID_LIKE", inv.os_release.id_like);
+  put("NAME", inv.os_release.name);
+  put("PRETTY_NAME", inv.os_release.pretty_name);
+  put("VERSION", inv.os_release.version);
+  put("VERSION_ID", inv.os_release.version_id);
+  put("VERSION_CODENAME", inv.os_release.version_codename);
+  put("HOME_URL", inv.os_release.home_url);
+  for (const User& u : inv.users.users) {
+    v1::User* p = out.add_users();
+    p->set_name(u.name);
+    p->set_uid(u.uid);
+    p->set_gid(u.gid);
+    p->set_gecos(u.gecos);
+    p->set_home(u.home);
+    p->set_shell(u.shell);
+    p->set_password(std::string(PasswordStateName(u.password)));
+  }
+  for (const Group& g : inv.groups.groups) {
+    v1::Group* p = out.add_groups();
+    p->set_name(g.name);
+    p->set_gid(g.gid);
+    for (const auto& m : g.members) p->add_members(m);
+  }
+  for (const EnabledUnit& u : inv.services.units) {
+    v1::EnabledService* p = out.add_services();
+    p->set_unit(u.unit);
+    p->set_target(u.target);
+    p->set_how(std::string(EnablementKindName(u.kind)));
+    p->set_link_path(u.link_path);
+    p->set_vendor(u.vendor);
+  }
+  out.set_package_count(static_cast<int32_t>(inv.packages.size()));
+  for (const auto& w : inv.warnings) out.add_warnings(w);
+  for (const auto& w : inv.users.warnings) out.add_warnings("etc/passwd: " + w);
+  for (const auto& w : inv.groups.warnings) out.add_warnings("etc/group: " + w);
   return out;
 }
 

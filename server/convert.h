@@ -9,6 +9,8 @@
 #include "absl/status/statusor.h"
 #include "dci/v1/diff.pb.h"
 #include "dci/v1/events.pb.h"
+#include "dci/v1/inventory.pb.h"
+#include "diff/inventory.h"
 #include "dci/v1/image.pb.h"
 #include "dci/v1/service.pb.h"
 #include "diff/diff.h"
@@ -29,6 +31,9 @@ v1::ImageDiff ToProto(const ImageDiff& diff, const ImageRecord& a,
 v1::IndexSummary ToProto(const IndexSummary& s);
 v1::LayerProgress ToProto(const IndexProgress& p);
 v1::Platform ToProto(const Platform& p);
+v1::Package ToProto(const ImagePackage& p, const ImageRecord& image);
+v1::Package ToProto(const Package& p);
+v1::ImageSystem ToProto(const ImageInventory& inv);
 v1::DriftSummary ToProto(const DriftSummary& s);
 // `drift` is the summary for TAG_MOVED events (nullptr otherwise).
 v1::Event ToProto(const EventRecord& e, const DriftSummary* drift);

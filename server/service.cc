@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -10,6 +11,12 @@
 #include <spdlog/spdlog.h>
 
 #include "diff/diff.h"
+#include "diff/inventory.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "base/path.h"
+#include "indexer/packages/rpm_version.h"
+#include "indexer/packages/version.h"
 #include "server/event_stream.h"
 #include "server/convert.h"
 
@@ -128,7 +135,25 @@ grpc::Status DciService::Diff(grpc::ServerContext* ctx,
   if (!a.ok()) return ToGrpcStatus(a.status());
   absl::StatusOr<ImageRecord> b = store_->FindImage(req->image_b());
   if (!b.ok()) return ToGrpcStatus(b.status());
-  absl::StatusOr<ImageDiff> d = DiffImages(*store_, *a, *b);
+  DiffSections sections;
+  if (req->only_size() > 0) {
+    sections = DiffSections{false, false, false, false, false, false};
+    for (const std::string& o : req->only()) {
+      if (o == "files") sections.files = true;
+      else if (o == "packages") sections.packages = true;
+      else if (o == "configs") sections.configs = true;
+      else if (o == "metadata") sections.metadata = true;
+      else if (o == "users") sections.users = true;
+      else if (o == "services") sections.services = true;
+      else {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "unknown section \"" + o +
+                                "\": want files, packages, configs, "
+                                "metadata, users or services");
+      }
+    }
+  }
+  absl::StatusOr<ImageDiff> d = DiffImages(*store_, *a, *b, sections);
   if (!d.ok()) return ToGrpcStatus(d.status());
   *resp = ToProto(*d, *a, *b);
   resp->mutable_summary()->set_server_millis(
@@ -258,6 +283,146 @@ grpc::Status DciService::Subscribe(
   };
   cb.cancelled = [&]() { return stopping_.load() || ctx->IsCancelled(); };
   return ToGrpcStatus(RunEventStream(*store_, *hub_, options, cb));
+}
+
+grpc::Status DciService::ListPackages(grpc::ServerContext* ctx,
+                                      const v1::ListPackagesRequest* req,
+                                      v1::ListPackagesResponse* resp) {
+  absl::StatusOr<ImageRecord> r = store_->FindImage(req->image());
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  absl::StatusOr<MergedTree> tree = LoadMergedTree(*store_, *r);
+  if (!tree.ok()) return ToGrpcStatus(tree.status());
+  absl::StatusOr<ImageInventory> inv =
+      LoadInventory(*store_, *r, *tree, req->with_files());
+  if (!inv.ok()) return ToGrpcStatus(inv.status());
+  for (const ImagePackage& p : inv->packages) {
+    *resp->add_packages() = ToProto(p, *r);
+  }
+  for (const auto& w : inv->warnings) resp->add_warnings(w);
+  return grpc::Status::OK;
+}
+
+grpc::Status DciService::GetSystem(grpc::ServerContext* ctx,
+                                   const v1::GetSystemRequest* req,
+                                   v1::ImageSystem* resp) {
+  absl::StatusOr<ImageRecord> r = store_->FindImage(req->image());
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  absl::StatusOr<MergedTree> tree = LoadMergedTree(*store_, *r);
+  if (!tree.ok()) return ToGrpcStatus(tree.status());
+  absl::StatusOr<ImageInventory> inv = LoadInventory(*store_, *r, *tree, false);
+  if (!inv.ok()) return ToGrpcStatus(inv.status());
+  *resp = ToProto(*inv);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+VersionCompareFn CompareFor(Ecosystem e) {
+  switch (e) {
+    case Ecosystem::kDeb: return &CompareDebVersions;
+    case Ecosystem::kRpm: return &CompareRpmVersions;
+    case Ecosystem::kApk: return &CompareApkVersions;
+  }
+  return &CompareDebVersions;
+}
+
+// Digest and tags of each image, for hit lists.
+grpc::Status Describe(Store& store, int64_t image_id,
+                      std::map<int64_t, ImageRecord>& cache,
+                      std::string* digest,
+                      google::protobuf::RepeatedPtrField<v1::Tag>* tags) {
+  auto it = cache.find(image_id);
+  if (it == cache.end()) {
+    absl::StatusOr<ImageRecord> r = store.GetImage(image_id);
+    if (!r.ok()) return ToGrpcStatus(r.status());
+    it = cache.emplace(image_id, *std::move(r)).first;
+  }
+  *digest = it->second.manifest_digest;
+  for (const TagRef& t : it->second.tags) {
+    v1::Tag* p = tags->Add();
+    p->set_name(t.name);
+    p->set_tag(t.tag);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status DciService::WhoHas(grpc::ServerContext* ctx,
+                                const v1::WhoHasRequest* req,
+                                v1::WhoHasResponse* resp) {
+  if (req->name().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a package name is required");
+  }
+  std::optional<VersionRange> range;
+  if (!req->version_range().empty()) {
+    absl::StatusOr<VersionRange> r = ParseVersionRange(req->version_range());
+    if (!r.ok()) return ToGrpcStatus(r.status());
+    range = *r;
+  }
+  const std::string& type = req->type();
+  if (!type.empty() && type != "deb" && type != "rpm" && type != "apk") {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "--type must be deb, rpm or apk");
+  }
+  absl::StatusOr<std::vector<PackageHit>> hits =
+      store_->WhoHas(req->name(), req->source());
+  if (!hits.ok()) return ToGrpcStatus(hits.status());
+  std::map<int64_t, ImageRecord> cache;
+  std::set<int64_t> images;
+  for (const PackageHit& h : *hits) {
+    if (!type.empty() && EcosystemName(h.package.ecosystem) != type) continue;
+    if (range && !Matches(*range, h.package.FullVersion(),
+                          CompareFor(h.package.ecosystem))) {
+      continue;
+    }
+    v1::WhoHasHit* hit = resp->add_hits();
+    grpc::Status s = Describe(*store_, h.image_id, cache, hit->mutable_image(),
+                              hit->mutable_tags());
+    if (!s.ok()) return s;
+    *hit->mutable_package() = ToProto(h.package);
+    hit->mutable_package()->set_db_path(h.db_path);
+    images.insert(h.image_id);
+  }
+  resp->set_images(static_cast<int32_t>(images.size()));
+  return grpc::Status::OK;
+}
+
+grpc::Status DciService::FindFile(grpc::ServerContext* ctx,
+                                  const v1::FindFileRequest* req,
+                                  v1::FindFileResponse* resp) {
+  absl::StatusOr<std::vector<FileHit>> hits;
+  if (!req->hash().empty()) {
+    ContentHash h{};
+    std::string bytes;
+    const bool hex = req->hash().size() == 32 &&
+                     std::all_of(req->hash().begin(), req->hash().end(),
+                                 [](char c) { return absl::ascii_isxdigit(c); });
+    if (hex) bytes = absl::HexStringToBytes(req->hash());
+    if (!hex) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "--hash wants 32 hex digits (XXH3-128, as `dci files` prints)");
+    }
+    std::copy(bytes.begin(), bytes.end(), h.begin());
+    hits = FindByHash(*store_, h);
+  } else {
+    absl::StatusOr<std::string> path = NormalizeEntryPath(req->path());
+    if (!path.ok() || path->empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad path");
+    }
+    hits = FindByPath(*store_, *path);
+  }
+  if (!hits.ok()) return ToGrpcStatus(hits.status());
+  std::map<int64_t, ImageRecord> cache;
+  for (const FileHit& f : *hits) {
+    v1::FindFileHit* hit = resp->add_hits();
+    grpc::Status s = Describe(*store_, f.image_id, cache, hit->mutable_image(),
+                              hit->mutable_tags());
+    if (!s.ok()) return s;
+    const ImageRecord& img = cache[f.image_id];
+    *hit->mutable_entry() = ToProto(f.entry, f.layer, img.layers[f.layer].history_index);
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace dci

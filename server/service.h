@@ -45,6 +45,17 @@ class DciService final : public v1::Dci::Service {
                          v1::ListFilesResponse* resp) override;
   grpc::Status Diff(grpc::ServerContext* ctx, const v1::DiffRequest* req,
                     v1::ImageDiff* resp) override;
+  grpc::Status ListPackages(grpc::ServerContext* ctx,
+                            const v1::ListPackagesRequest* req,
+                            v1::ListPackagesResponse* resp) override;
+  grpc::Status GetSystem(grpc::ServerContext* ctx,
+                         const v1::GetSystemRequest* req,
+                         v1::ImageSystem* resp) override;
+  grpc::Status WhoHas(grpc::ServerContext* ctx, const v1::WhoHasRequest* req,
+                      v1::WhoHasResponse* resp) override;
+  grpc::Status FindFile(grpc::ServerContext* ctx,
+                        const v1::FindFileRequest* req,
+                        v1::FindFileResponse* resp) override;
   grpc::Status TagHistory(grpc::ServerContext* ctx,
                           const v1::TagHistoryRequest* req,
                           v1::TagHistoryResponse* resp) override;

@@ -11,7 +11,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
+#include "store/merged_tree.h"
 #include "store/migrations.h"
+#include "base/path.h"
 
 namespace dci {
 
@@ -84,6 +86,33 @@ absl::Status CollectByLayer(Statement& st, const std::vector<int64_t>& layer_ids
       if (layer_ids[i] == layer) out[i].push_back(ReadEntry(st, 1));
     }
   }
+}
+
+// Store::LayerEntriesAt on a given connection (the writer's, inside a
+// commit, sees the layers being added).
+absl::StatusOr<std::vector<std::vector<LayerEntry>>> EntriesAtOn(
+    Database& db, const std::vector<int64_t>& layer_ids,
+    const std::vector<std::string>& paths) {
+  std::vector<std::vector<LayerEntry>> out(layer_ids.size());
+  if (layer_ids.empty() || paths.empty()) return out;
+  // CROSS JOIN keeps SQLite's planner on this order: the path's unique
+  // index, then one primary-key probe per layer; never a scan of a layer.
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db.Prepare(absl::StrCat(
+          "SELECT e.layer_id, ", kEntryColumns,
+          " FROM paths p CROSS JOIN entries e WHERE p.path = ? AND "
+          "e.path_id = p.id AND e.layer_id IN (",
+          LayerIdList(layer_ids), ")")));
+  std::vector<std::string> sorted = paths;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  for (const std::string& path : sorted) {
+    st.Reset();
+    st.BindText(1, path);
+    DCI_RETURN_IF_ERROR(CollectByLayer(st, layer_ids, out));
+  }
+  return out;
 }
 
 }  // namespace
@@ -254,6 +283,151 @@ absl::Status AddEvent(Database& db, absl::string_view kind, int64_t image_id,
   return absl::OkStatus();
 }
 
+std::string ConfigFilesText(const std::vector<ConfigFile>& files) {
+  std::string out;
+  for (const ConfigFile& c : files) {
+    absl::StrAppend(&out, c.path, "\t", c.algorithm, "\t", c.digest,
+                    c.obsolete ? "\tobsolete" : "", "\n");
+  }
+  return out;
+}
+
+std::vector<ConfigFile> ParseConfigFilesText(const std::string& text) {
+  std::vector<ConfigFile> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    ConfigFile c;
+    c.path = f.size() > 0 ? f[0] : "";
+    c.algorithm = f.size() > 1 ? f[1] : "";
+    c.digest = f.size() > 2 ? f[2] : "";
+    c.obsolete = f.size() > 3 && f[3] == "obsolete";
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// The set for one database file's bytes: found, or parsed rows inserted.
+absl::StatusOr<int64_t> PutPackageSet(Database& db, const LayerPackageDb& p) {
+  const std::string eco(EcosystemName(p.ecosystem));
+  DCI_ASSIGN_OR_RETURN(
+      Statement find,
+      db.Prepare("SELECT id FROM package_sets WHERE ecosystem = ? AND "
+                 "db_hash = ?"));
+  find.BindText(1, eco);
+  find.BindBlob(2, p.db_hash.data(), p.db_hash.size());
+  DCI_ASSIGN_OR_RETURN(bool found, find.Step());
+  if (found) return find.ColumnInt(0);
+  DCI_ASSIGN_OR_RETURN(
+      Statement add_set,
+      db.Prepare("INSERT INTO package_sets(ecosystem, db_hash, warnings) "
+                 "VALUES (?,?,?)"));
+  add_set.BindText(1, eco);
+  add_set.BindBlob(2, p.db_hash.data(), p.db_hash.size());
+  add_set.BindText(3, absl::StrJoin(p.scan.warnings, "\n"));
+  DCI_RETURN_IF_ERROR(add_set.Run());
+  const int64_t set_id = db.LastInsertRowId();
+  DCI_ASSIGN_OR_RETURN(
+      Statement add,
+      db.Prepare("INSERT INTO packages(set_id, name, epoch, version, release, "
+                 "arch, source_name, source_version, status, license, "
+                 "maintainer, installed_size, files, config_files) VALUES "
+                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  for (const Package& k : p.scan.packages) {
+    add.Reset();
+    add.BindInt(1, set_id);
+    add.BindText(2, k.name);
+    add.BindText(3, k.epoch);
+    add.BindText(4, k.version);
+    add.BindText(5, k.release);
+    add.BindText(6, k.arch);
+    add.BindText(7, k.source_name);
+    add.BindText(8, k.source_version);
+    add.BindText(9, k.status);
+    add.BindText(10, k.license);
+    add.BindText(11, k.maintainer);
+    add.BindInt(12, k.installed_size);
+    add.BindText(13, absl::StrJoin(k.files, "\n"));
+    add.BindText(14, ConfigFilesText(k.config_files));
+    DCI_RETURN_IF_ERROR(add.Run());
+  }
+  return set_id;
+}
+
+// Contents and package databases of a layer just inserted.
+absl::Status InsertLayerInventory(Database& db, int64_t layer_id,
+                                  const NewLayer& layer) {
+  DCI_ASSIGN_OR_RETURN(
+      Statement add_content,
+      db.Prepare("INSERT INTO contents(hash, size, data) VALUES (?,?,?) "
+                 "ON CONFLICT(hash) DO NOTHING"));
+  for (const auto& [hash, data] : layer.contents) {
+    add_content.Reset();
+    add_content.BindBlob(1, hash.data(), hash.size());
+    add_content.BindInt(2, static_cast<int64_t>(data.size()));
+    add_content.BindBlob(3, data.data(), data.size());
+    DCI_RETURN_IF_ERROR(add_content.Run());
+  }
+  DCI_ASSIGN_OR_RETURN(
+      Statement add_db,
+      db.Prepare("INSERT INTO layer_package_dbs(layer_id, db_path, set_id) "
+                 "VALUES (?,?,?)"));
+  for (const LayerPackageDb& p : layer.package_dbs) {
+    DCI_ASSIGN_OR_RETURN(int64_t set_id, PutPackageSet(db, p));
+    add_db.Reset();
+    add_db.BindInt(1, layer_id);
+    add_db.BindText(2, p.db_path);
+    add_db.BindInt(3, set_id);
+    DCI_RETURN_IF_ERROR(add_db.Run());
+  }
+  return absl::OkStatus();
+}
+
+// For each package database path among the image's layers, the version
+// its merged tree shows (the top-most layer's, unless a layer above hides
+// it): store/merged_tree.h invariant 5 lets this merge only the entries at
+// those paths and their ancestors.
+absl::Status ComputeImagePackageSets(Database& db, int64_t image_id,
+                                     const std::vector<int64_t>& layer_ids) {
+  DCI_ASSIGN_OR_RETURN(
+      Statement versions,
+      db.Prepare("SELECT il.position, d.db_path, d.set_id FROM image_layers "
+                 "il JOIN layer_package_dbs d ON d.layer_id = il.layer_id "
+                 "WHERE il.image_id = ? ORDER BY il.position"));
+  versions.BindInt(1, image_id);
+  std::map<std::string, std::pair<int, int64_t>> top;  // path -> (pos, set)
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, versions.Step());
+    if (!row) break;
+    top[versions.ColumnText(1)] = {static_cast<int>(versions.ColumnInt(0)),
+                                   versions.ColumnInt(2)};
+  }
+  if (top.empty()) return absl::OkStatus();
+  std::vector<std::string> paths;
+  for (const auto& [path, v] : top) {
+    paths.push_back(path);
+    for (absl::string_view d = ParentPath(path); !d.empty(); d = ParentPath(d)) {
+      paths.emplace_back(d);
+    }
+  }
+  DCI_ASSIGN_OR_RETURN(auto entries, EntriesAtOn(db, layer_ids, paths));
+  MergedTree tree = MergeLayers(entries);
+  DCI_ASSIGN_OR_RETURN(
+      Statement add,
+      db.Prepare("INSERT INTO image_package_sets(image_id, db_path, set_id, "
+                 "layer_position) VALUES (?,?,?,?)"));
+  for (const auto& [path, v] : top) {
+    auto it = tree.find(path);
+    if (it == tree.end() || it->second.layer != v.first) continue;  // hidden
+    add.Reset();
+    add.BindInt(1, image_id);
+    add.BindText(2, path);
+    add.BindInt(3, v.second);
+    add.BindInt(4, v.first);
+    DCI_RETURN_IF_ERROR(add.Run());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PointTag(Database& db, const TagRef& tag, int64_t image_id,
                       int64_t now_us, CommitResult& result) {
   const int64_t now = now_us / 1000000;
@@ -347,9 +521,13 @@ absl::StatusOr<CommitResult> Store::CommitImage(
       DCI_RETURN_IF_ERROR(add_layer.Run());
       if (sqlite3_changes(db.raw()) == 0) continue;  // indexed meanwhile
       ++result.layers_new;
-      DCI_RETURN_IF_ERROR(Annotate(
-          InsertLayerEntries(db, db.LastInsertRowId(), layer.entries),
-          absl::StrCat("layer ", layer.diff_id)));
+      const int64_t layer_id = db.LastInsertRowId();
+      DCI_RETURN_IF_ERROR(
+          Annotate(InsertLayerEntries(db, layer_id, layer.entries),
+                   absl::StrCat("layer ", layer.diff_id)));
+      DCI_RETURN_IF_ERROR(
+          Annotate(InsertLayerInventory(db, layer_id, layer),
+                   absl::StrCat("layer ", layer.diff_id)));
     }
     result.layers_known =
         static_cast<int>(image.layers.size()) - result.layers_new;
@@ -390,6 +568,7 @@ absl::StatusOr<CommitResult> Store::CommitImage(
         db.Prepare("INSERT INTO image_layers(image_id, position, layer_id, "
                    "blob_digest, media_type, blob_size, history_index) "
                    "VALUES (?,?,?,?,?,?,?)"));
+    std::vector<int64_t> layer_ids;
     for (size_t i = 0; i < image.layers.size(); ++i) {
       const ImageLayer& l = image.layers[i];
       layer_id.Reset();
@@ -400,6 +579,7 @@ absl::StatusOr<CommitResult> Store::CommitImage(
             "layer ", i, " (", l.diff_id, ") is neither indexed nor given"));
       }
       int64_t id = layer_id.ColumnInt(0);
+      layer_ids.push_back(id);
       add_blob.Reset();
       add_blob.BindText(1, l.blob_digest);
       add_blob.BindInt(2, id);
@@ -416,6 +596,8 @@ absl::StatusOr<CommitResult> Store::CommitImage(
       add_ref.BindInt(7, l.history_index);
       DCI_RETURN_IF_ERROR(add_ref.Run());
     }
+    DCI_RETURN_IF_ERROR(
+        ComputeImagePackageSets(db, result.image_id, layer_ids));
     DCI_RETURN_IF_ERROR(AddEvent(db, kEventImageIndexed, result.image_id,
                                  tags.empty() ? nullptr : &tags[0], 0, now_us,
                                  result.events));
@@ -591,27 +773,8 @@ absl::StatusOr<std::vector<LayerEntry>> Store::LayerEntries(int64_t layer_id) {
 absl::StatusOr<std::vector<std::vector<LayerEntry>>> Store::LayerEntriesAt(
     const std::vector<int64_t>& layer_ids,
     const std::vector<std::string>& paths) {
-  std::vector<std::vector<LayerEntry>> out(layer_ids.size());
-  if (layer_ids.empty() || paths.empty()) return out;
   DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
-  // CROSS JOIN keeps SQLite's planner on this order: the path's unique
-  // index, then one primary-key probe per layer; never a scan of a layer.
-  DCI_ASSIGN_OR_RETURN(
-      Statement st,
-      db->Prepare(absl::StrCat(
-          "SELECT e.layer_id, ", kEntryColumns,
-          " FROM paths p CROSS JOIN entries e WHERE p.path = ? AND "
-          "e.path_id = p.id AND e.layer_id IN (",
-          LayerIdList(layer_ids), ")")));
-  std::vector<std::string> sorted = paths;
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  for (const std::string& path : sorted) {
-    st.Reset();
-    st.BindText(1, path);
-    DCI_RETURN_IF_ERROR(CollectByLayer(st, layer_ids, out));
-  }
-  return out;
+  return EntriesAtOn(*db, layer_ids, paths);
 }
 
 absl::StatusOr<std::vector<std::vector<LayerEntry>>> Store::LayerEntriesUnder(
@@ -806,6 +969,178 @@ absl::StatusOr<std::vector<std::string>> Store::TagsOfName(
     return absl::NotFoundError(absl::StrCat("no tags of \"", name, "\""));
   }
   return out;
+}
+
+namespace {
+
+constexpr char kPackageColumns[] =
+    "k.name, k.epoch, k.version, k.release, k.arch, k.source_name, "
+    "k.source_version, k.status, k.license, k.maintainer, k.installed_size, "
+    "k.files, k.config_files, s.ecosystem";
+
+Package ReadPackage(const Statement& st, int c) {
+  Package p;
+  p.name = st.ColumnText(c++);
+  p.epoch = st.ColumnText(c++);
+  p.version = st.ColumnText(c++);
+  p.release = st.ColumnText(c++);
+  p.arch = st.ColumnText(c++);
+  p.source_name = st.ColumnText(c++);
+  p.source_version = st.ColumnText(c++);
+  p.status = st.ColumnText(c++);
+  p.license = st.ColumnText(c++);
+  p.maintainer = st.ColumnText(c++);
+  p.installed_size = st.ColumnInt(c++);
+  std::string files = st.ColumnText(c++);
+  if (!files.empty()) p.files = absl::StrSplit(files, '\n');
+  p.config_files = ParseConfigFilesText(st.ColumnText(c++));
+  std::string eco = st.ColumnText(c++);
+  p.ecosystem = eco == "rpm" ? Ecosystem::kRpm
+                             : (eco == "apk" ? Ecosystem::kApk : Ecosystem::kDeb);
+  return p;
+}
+
+absl::StatusOr<std::vector<PackageDbRef>> ReadDbRefs(Statement& st) {
+  std::vector<PackageDbRef> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    out.push_back({st.ColumnText(0), st.ColumnInt(1),
+                   static_cast<int>(st.ColumnInt(2))});
+  }
+}
+
+absl::StatusOr<std::vector<EntryHit>> ReadEntryHits(Statement& st) {
+  std::vector<EntryHit> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    out.push_back({st.ColumnInt(0), ReadEntry(st, 1)});
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<PackageDbRef>> Store::ImagePackageDbs(
+    int64_t image_id) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT db_path, set_id, layer_position FROM "
+                  "image_package_sets WHERE image_id = ? ORDER BY db_path"));
+  st.BindInt(1, image_id);
+  return ReadDbRefs(st);
+}
+
+absl::StatusOr<std::vector<PackageDbRef>> Store::LayerPackageDbs(
+    int64_t image_id) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT d.db_path, d.set_id, il.position FROM image_layers "
+                  "il JOIN layer_package_dbs d ON d.layer_id = il.layer_id "
+                  "WHERE il.image_id = ? ORDER BY il.position, d.db_path"));
+  st.BindInt(1, image_id);
+  return ReadDbRefs(st);
+}
+
+absl::StatusOr<std::vector<Package>> Store::PackageSet(int64_t set_id) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare(absl::StrCat("SELECT ", kPackageColumns,
+                               " FROM packages k JOIN package_sets s ON s.id "
+                               "= k.set_id WHERE k.set_id = ? ORDER BY k.id")));
+  st.BindInt(1, set_id);
+  std::vector<Package> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    out.push_back(ReadPackage(st, 0));
+  }
+}
+
+absl::StatusOr<std::vector<std::string>> Store::PackageSetWarnings(
+    int64_t set_id) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st, db->Prepare("SELECT warnings FROM package_sets WHERE id = ?"));
+  st.BindInt(1, set_id);
+  DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? SplitLines(st.ColumnText(0)) : std::vector<std::string>();
+}
+
+absl::StatusOr<std::vector<PackageHit>> Store::WhoHas(const std::string& name,
+                                                      bool by_source) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  // packages_by_name (or _by_source) narrows to the rows of one name; each
+  // set leads to the images that show it.
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare(absl::StrCat(
+          "SELECT i.image_id, i.db_path, ", kPackageColumns,
+          " FROM packages k CROSS JOIN package_sets s CROSS JOIN "
+          "image_package_sets i WHERE k.",
+          by_source ? "source_name" : "name",
+          " = ? AND s.id = k.set_id AND i.set_id = k.set_id ORDER BY "
+          "i.image_id, k.name")));
+  st.BindText(1, name);
+  std::vector<PackageHit> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    out.push_back({st.ColumnInt(0), st.ColumnText(1), ReadPackage(st, 2)});
+  }
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Content(
+    const ContentHash& hash) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(Statement st,
+                       db->Prepare("SELECT data FROM contents WHERE hash = ?"));
+  st.BindBlob(1, hash.data(), hash.size());
+  DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.ColumnBlob(0));
+}
+
+absl::StatusOr<std::vector<EntryHit>> Store::EntriesWithPath(
+    const std::string& path) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare(absl::StrCat("SELECT e.layer_id, ", kEntryColumns,
+                               " FROM paths p CROSS JOIN entries e WHERE "
+                               "p.path = ? AND e.path_id = p.id")));
+  st.BindText(1, path);
+  return ReadEntryHits(st);
+}
+
+absl::StatusOr<std::vector<EntryHit>> Store::EntriesWithHash(
+    const ContentHash& hash) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare(absl::StrCat("SELECT e.layer_id, ", kEntryColumns,
+                               " FROM entries e JOIN paths p ON p.id = "
+                               "e.path_id WHERE e.content_hash = ?")));
+  st.BindBlob(1, hash.data(), hash.size());
+  return ReadEntryHits(st);
+}
+
+absl::StatusOr<std::vector<int64_t>> Store::ImagesWithLayer(int64_t layer_id) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT DISTINCT image_id FROM image_layers WHERE layer_id "
+                  "= ? ORDER BY image_id"));
+  st.BindInt(1, layer_id);
+  std::vector<int64_t> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    out.push_back(st.ColumnInt(0));
+  }
 }
 
 }  // namespace dci

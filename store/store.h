@@ -14,6 +14,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -24,6 +26,8 @@
 #include "absl/synchronization/mutex.h"
 #include "store/database.h"
 #include "store/event.h"
+#include "base/content_hash.h"
+#include "indexer/packages/package.h"
 #include "store/layer_entry.h"
 
 namespace dci {
@@ -64,6 +68,14 @@ struct ImageRecord {
   std::vector<TagRef> tags;        // current tags pointing here
 };
 
+// A package database file a layer writes, parsed.
+struct LayerPackageDb {
+  std::string db_path;
+  Ecosystem ecosystem = Ecosystem::kDeb;
+  ContentHash db_hash{};
+  PackageScan scan;
+};
+
 // A layer read by the indexer, not yet in the database.
 struct NewLayer {
   std::string diff_id;
@@ -71,6 +83,28 @@ struct NewLayer {
   int64_t tar_headers = 0;
   std::vector<LayerEntry> entries;  // sorted by path, one per path
   std::vector<std::string> warnings;
+  std::vector<LayerPackageDb> package_dbs;
+  std::map<ContentHash, std::string> contents;  // text kept by hash
+};
+
+// A package database visible in an image, or a version of one in a layer.
+struct PackageDbRef {
+  std::string db_path;
+  int64_t set_id = 0;
+  int layer_position = 0;
+};
+
+// A package of an indexed image, for fleet-wide queries.
+struct PackageHit {
+  int64_t image_id = 0;
+  std::string db_path;
+  Package package;
+};
+
+// A layer entry found by path or content hash.
+struct EntryHit {
+  int64_t layer_id = 0;
+  LayerEntry entry;
 };
 
 // What CommitImage did.
@@ -150,6 +184,25 @@ class Store {
   absl::StatusOr<std::vector<TagHistoryEntry>> TagHistory(const TagRef& tag);
   // The tags (current or past) of NAME, sorted.
   absl::StatusOr<std::vector<std::string>> TagsOfName(const std::string& name);
+
+  // The package databases visible in an image's merged tree.
+  absl::StatusOr<std::vector<PackageDbRef>> ImagePackageDbs(int64_t image_id);
+  // Every version of a package database among an image's layers, bottom
+  // first (for which layer introduced a package).
+  absl::StatusOr<std::vector<PackageDbRef>> LayerPackageDbs(int64_t image_id);
+  absl::StatusOr<std::vector<Package>> PackageSet(int64_t set_id);
+  absl::StatusOr<std::vector<std::string>> PackageSetWarnings(int64_t set_id);
+  // Packages named `name` (or whose source package is `name`) in every
+  // image, via the images' visible databases.
+  absl::StatusOr<std::vector<PackageHit>> WhoHas(const std::string& name,
+                                                 bool by_source);
+  // Text contents kept for a content hash, if any.
+  absl::StatusOr<std::optional<std::string>> Content(const ContentHash& hash);
+  // Layer entries at `path`, or whose content has `hash`.
+  absl::StatusOr<std::vector<EntryHit>> EntriesWithPath(const std::string& path);
+  absl::StatusOr<std::vector<EntryHit>> EntriesWithHash(const ContentHash& hash);
+  // Images that use a layer.
+  absl::StatusOr<std::vector<int64_t>> ImagesWithLayer(int64_t layer_id);
 
   // Newest first.
   absl::StatusOr<std::vector<ImageRecord>> ListImages();

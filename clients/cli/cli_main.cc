@@ -42,7 +42,15 @@ Commands:
   show IMAGE                    metadata, platform and layers of an image
   files IMAGE [--path GLOB] [--layer]
                                 the merged file tree (or each layer's entries)
-  diff IMAGE_A IMAGE_B          what drifted: files, metadata, history
+  diff IMAGE_A IMAGE_B [--only SECTION,...]
+                                what drifted: files, packages, configs (line
+                                diffs), metadata, users, services
+  packages IMAGE [--files]      installed packages (deb, rpm, apk), the layer
+                                that introduced each, modified config files
+  who-has NAME [--version RANGE] [--type deb|rpm|apk] [--source]
+                                every image with the package, e.g.
+                                --version '>=1.0.1,<1.0.1g'
+  find-file PATH | --hash HEX   every image containing it, and the layer
   history NAME[:TAG]            each image a tag pointed to, when, and the
                                 drift from the one before (no TAG: all tags)
   untag NAME:TAG                remove a tag (the image stays)
@@ -82,7 +90,8 @@ bool TakesValue(const std::string& f) {
   return f == "--server" || f == "--output" || f == "--color" ||
          f == "--tag" || f == "--platform" || f == "--path" ||
          f == "--since" || f == "--kind" || f == "--name" ||
-         f == "--package" || f == "--cursor-file" || f == "--max-events";
+         f == "--package" || f == "--cursor-file" || f == "--max-events" ||
+         f == "--only" || f == "--version" || f == "--type" || f == "--hash";
 }
 
 bool Parse(int argc, char** argv, Args* a, std::string* err) {
@@ -384,7 +393,19 @@ int main(int argc, char** argv) {
     dci::v1::Image resp;
     grpc::Status s = stub->GetImage(&ctx, req, &resp);
     if (!s.ok()) return Fail(s, args.server);
-    json ? PrintJson(resp) : dci::cli::RenderImage(resp, style, std::cout);
+    grpc::ClientContext ctx2;
+    dci::v1::GetSystemRequest sreq;
+    sreq.set_image(resp.manifest_digest());
+    dci::v1::ImageSystem system;
+    s = stub->GetSystem(&ctx2, sreq, &system);
+    if (!s.ok()) return Fail(s, args.server);
+    if (json) {
+      std::cout << "{\"image\": " << OneLineJson(resp)
+                << ", \"system\": " << OneLineJson(system) << "}\n";
+    } else {
+      dci::cli::RenderImage(resp, style, std::cout);
+      dci::cli::RenderSystem(system, style, std::cout);
+    }
     return kExitOk;
   }
   if (cmd == "files") {
@@ -409,11 +430,61 @@ int main(int argc, char** argv) {
     dci::v1::DiffRequest req;
     req.set_image_a(pos[0]);
     req.set_image_b(pos[1]);
+    for (auto [it, end] = args.flags.equal_range("--only"); it != end; ++it) {
+      for (absl::string_view o : absl::StrSplit(it->second, ',', absl::SkipEmpty())) {
+        req.add_only(std::string(o));
+      }
+    }
     dci::v1::ImageDiff resp;
     grpc::Status s = stub->Diff(&ctx, req, &resp);
     if (!s.ok()) return Fail(s, args.server);
     json ? PrintJson(resp) : dci::cli::RenderDiff(resp, style, std::cout);
     return kExitOk;
+  }
+  if (cmd == "packages") {
+    if (pos.size() != 1) return Usage("packages takes one image");
+    dci::v1::ListPackagesRequest req;
+    req.set_image(pos[0]);
+    req.set_with_files(args.flags.count("--files") > 0);
+    dci::v1::ListPackagesResponse resp;
+    grpc::Status s = stub->ListPackages(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s, args.server);
+    json ? PrintJson(resp)
+         : dci::cli::RenderPackages(resp, req.with_files(), style, std::cout);
+    return kExitOk;
+  }
+  if (cmd == "who-has") {
+    if (pos.size() != 1) return Usage("who-has takes one package name");
+    dci::v1::WhoHasRequest req;
+    req.set_name(pos[0]);
+    if (auto it = args.flags.find("--version"); it != args.flags.end()) {
+      req.set_version_range(it->second);
+    }
+    if (auto it = args.flags.find("--type"); it != args.flags.end()) {
+      req.set_type(it->second);
+    }
+    req.set_source(args.flags.count("--source") > 0);
+    dci::v1::WhoHasResponse resp;
+    grpc::Status s = stub->WhoHas(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s, args.server);
+    json ? PrintJson(resp) : dci::cli::RenderWhoHas(resp, style, std::cout);
+    return resp.hits().empty() ? kExitNotFound : kExitOk;
+  }
+  if (cmd == "find-file") {
+    dci::v1::FindFileRequest req;
+    if (auto it = args.flags.find("--hash"); it != args.flags.end()) {
+      if (!pos.empty()) return Usage("find-file takes a PATH or --hash, not both");
+      req.set_hash(it->second);
+    } else if (pos.size() == 1) {
+      req.set_path(pos[0]);
+    } else {
+      return Usage("find-file takes a PATH or --hash HEX");
+    }
+    dci::v1::FindFileResponse resp;
+    grpc::Status s = stub->FindFile(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s, args.server);
+    json ? PrintJson(resp) : dci::cli::RenderFindFile(resp, style, std::cout);
+    return resp.hits().empty() ? kExitNotFound : kExitOk;
   }
   if (cmd == "history") {
     if (pos.size() != 1) return Usage("history takes NAME or NAME:TAG");

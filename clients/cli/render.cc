@@ -1,11 +1,14 @@
 #include "clients/cli/render.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 #include "absl/time/time.h"
 
 namespace dci::cli {
@@ -259,6 +262,65 @@ void RenderDiff(const v1::ImageDiff& d, const Style& s, std::ostream& out) {
       }
     }
   }
+  if (!d.packages().empty()) {
+    out << Paint(s, kBold, absl::StrCat("Packages (", d.packages_size(), ")")) << "\n";
+    for (const v1::PackageChange& p : d.packages()) {
+      std::string name = absl::StrCat(p.name(), p.arch().empty() ? "" : ":" + p.arch(),
+                                      " [", p.ecosystem(), "]");
+      if (p.kind() == v1::ADDED) {
+        out << Paint(s, kGreen, absl::StrCat("  + ", name, " ", p.after())) << "\n";
+      } else if (p.kind() == v1::REMOVED) {
+        out << Paint(s, kRed, absl::StrCat("  - ", name, " ", p.before())) << "\n";
+      } else {
+        out << Paint(s, kYellow, absl::StrCat("  ~ ", name, " ", p.before(), " -> ",
+                                              p.after(), " (", p.direction(), ")"))
+            << "\n";
+      }
+    }
+  }
+  if (!d.configs().empty()) {
+    out << Paint(s, kBold, absl::StrCat("Config files (", d.configs_size(), ")")) << "\n";
+    for (const v1::ConfigChange& c : d.configs()) {
+      out << "  " << Paint(s, kBold, c.path()) << "\n";
+      if (c.unified_diff().empty()) {
+        out << "    (content not kept: binary or over the size limit)\n";
+        continue;
+      }
+      for (absl::string_view line : absl::StrSplit(c.unified_diff(), '\n')) {
+        if (line.empty()) continue;
+        const char* color = line[0] == '+' && !absl::StartsWith(line, "+++") ? kGreen
+                            : line[0] == '-' && !absl::StartsWith(line, "---") ? kRed
+                            : line[0] == '@' ? kDim : "";
+        std::string text = absl::StrCat("    ", line);
+        out << (color[0] ? Paint(s, color, text) : text) << "\n";
+      }
+    }
+  }
+  if (!d.accounts().empty()) {
+    out << Paint(s, kBold, "Users and groups") << "\n";
+    for (const v1::AccountChange& a : d.accounts()) {
+      std::string head = absl::StrCat(a.what(), " ", a.name());
+      if (a.kind() == v1::ADDED) {
+        out << Paint(s, kGreen, absl::StrCat("  + ", head, ": ", a.after())) << "\n";
+      } else if (a.kind() == v1::REMOVED) {
+        out << Paint(s, kRed, absl::StrCat("  - ", head, ": ", a.before())) << "\n";
+      } else {
+        out << Paint(s, kYellow, absl::StrCat("  ~ ", head, ": ", a.before(), " -> ",
+                                              a.after()))
+            << "\n";
+      }
+    }
+  }
+  if (!d.services().empty()) {
+    out << Paint(s, kBold, "Services") << "\n";
+    for (const v1::ServiceChange& c : d.services()) {
+      bool add = c.kind() == v1::ADDED;
+      out << Paint(s, add ? kGreen : kRed,
+                   absl::StrCat("  ", add ? "+ enabled " : "- disabled ", c.unit(),
+                                " (", c.how(), " ", c.target(), ")"))
+          << "\n";
+    }
+  }
   const v1::DiffSummary& sum = d.summary();
   out << Paint(s, kBold, "Summary") << "\n"
       << absl::StrFormat(
@@ -267,6 +329,13 @@ void RenderDiff(const v1::ImageDiff& d, const Style& s, std::ostream& out) {
              sum.files_added(), sum.files_removed(), sum.files_changed(),
              sum.metadata_changed(), sum.shared_layers(), sum.paths_examined(),
              sum.server_millis());
+  if (!d.packages().empty() || sum.configs_changed() > 0) {
+    out << absl::StrFormat(
+        "  packages: %d added, %d removed, %d upgraded, %d downgraded; "
+        "config files: %d changed\n",
+        sum.packages_added(), sum.packages_removed(), sum.packages_upgraded(),
+        sum.packages_downgraded(), sum.configs_changed());
+  }
 }
 
 void RenderIndexSummary(const v1::IndexSummary& sum, const Style& s,
@@ -366,6 +435,92 @@ void RenderEvent(const v1::Event& e, const Style& s, std::ostream& out) {
   absl::StrAppend(&line, Short(e.image()));
   if (e.has_drift()) absl::StrAppend(&line, "  ", Paint(s, kDim, Drift(e.drift())));
   out << line << "\n";
+}
+
+void RenderPackages(const v1::ListPackagesResponse& r, bool files,
+                    const Style& s, std::ostream& out) {
+  out << Paint(s, kBold, absl::StrFormat("%-4s %-32s %-28s %-8s %-24s %s", "TYPE",
+                                         "NAME", "VERSION", "ARCH", "SOURCE",
+                                         "LAYER"))
+      << "\n";
+  for (const v1::Package& p : r.packages()) {
+    out << absl::StrFormat("%-4s %-32s %-28s %-8s %-24s %d  %s\n", p.ecosystem(),
+                           p.name(), p.full_version(), p.arch(), p.source_name(),
+                           p.layer(), Paint(s, kDim, p.created_by().substr(0, 60)));
+    for (const v1::ConfigFileState& c : p.config_files()) {
+      if (c.state() == "modified" || c.state() == "missing") {
+        out << Paint(s, kYellow, absl::StrCat("       config ", c.path(), ": ", c.state()))
+            << "\n";
+      }
+    }
+    if (files) {
+      for (const std::string& f : p.files()) out << "       " << f << "\n";
+    }
+  }
+  for (const std::string& w : r.warnings()) {
+    out << Paint(s, kYellow, "warning: " + w) << "\n";
+  }
+}
+
+void RenderSystem(const v1::ImageSystem& sys, const Style& s, std::ostream& out) {
+  if (!sys.os_release().empty()) {
+    out << Paint(s, kBold, "OS release") << "  " << Paint(s, kDim, sys.os_release_path())
+        << "\n";
+    std::map<std::string, std::string> sorted(sys.os_release().begin(),
+                                              sys.os_release().end());
+    for (const auto& [k, v] : sorted) out << "  " << k << "=" << v << "\n";
+  }
+  out << Paint(s, kBold, absl::StrCat("Packages  ", sys.package_count())) << "\n";
+  if (!sys.users().empty()) {
+    out << Paint(s, kBold, absl::StrCat("Users (", sys.users_size(), ")")) << "\n";
+    for (const v1::User& u : sys.users()) {
+      out << absl::StrFormat("  %-16s %6d %6d  %-24s %-20s password %s\n", u.name(),
+                             u.uid(), u.gid(), u.home(), u.shell(), u.password());
+    }
+  }
+  if (!sys.groups().empty()) {
+    out << Paint(s, kBold, absl::StrCat("Groups (", sys.groups_size(), ")")) << "\n";
+    for (const v1::Group& g : sys.groups()) {
+      out << absl::StrFormat("  %-16s %6d  %s\n", g.name(), g.gid(),
+                             absl::StrJoin(g.members(), ","));
+    }
+  }
+  if (!sys.services().empty()) {
+    out << Paint(s, kBold, absl::StrCat("Enabled services (", sys.services_size(), ")"))
+        << "\n";
+    for (const v1::EnabledService& e : sys.services()) {
+      out << absl::StrFormat("  %-32s %-8s %s%s\n", e.unit(), e.how(), e.target(),
+                             e.vendor() ? " (vendor)" : "");
+    }
+  }
+  for (const std::string& w : sys.warnings()) {
+    out << Paint(s, kYellow, "warning: " + w) << "\n";
+  }
+}
+
+void RenderWhoHas(const v1::WhoHasResponse& r, const Style& s, std::ostream& out) {
+  for (const v1::WhoHasHit& h : r.hits()) {
+    std::vector<std::string> tags;
+    for (const auto& t : h.tags()) tags.push_back(t.name() + ":" + t.tag());
+    out << absl::StrFormat("%-12s %-40s %s %s %s [%s]\n", Short(h.image()),
+                           tags.empty() ? "<none>" : absl::StrJoin(tags, ","),
+                           h.package().name(), h.package().full_version(),
+                           h.package().arch(), h.package().ecosystem());
+  }
+  out << Paint(s, kDim, absl::StrCat(r.hits_size(), " packages in ", r.images(),
+                                     " images"))
+      << "\n";
+}
+
+void RenderFindFile(const v1::FindFileResponse& r, const Style& s,
+                    std::ostream& out) {
+  for (const v1::FindFileHit& h : r.hits()) {
+    std::vector<std::string> tags;
+    for (const auto& t : h.tags()) tags.push_back(t.name() + ":" + t.tag());
+    out << absl::StrFormat("%-12s %-40s layer %d  %s\n", Short(h.image()),
+                           tags.empty() ? "<none>" : absl::StrJoin(tags, ","),
+                           h.entry().layer(), EntryLine(h.entry()));
+  }
 }
 
 }  // namespace dci::cli

@@ -7,6 +7,7 @@
 
 #include "dci/v1/diff.pb.h"
 #include "dci/v1/events.pb.h"
+#include "dci/v1/inventory.pb.h"
 #include "dci/v1/image.pb.h"
 #include "dci/v1/service.pb.h"
 
@@ -25,6 +26,12 @@ void RenderDiff(const v1::ImageDiff& d, const Style& s, std::ostream& out);
 void RenderIndexSummary(const v1::IndexSummary& sum, const Style& s,
                         std::ostream& out);
 
+void RenderPackages(const v1::ListPackagesResponse& r, bool files,
+                    const Style& s, std::ostream& out);
+void RenderSystem(const v1::ImageSystem& sys, const Style& s, std::ostream& out);
+void RenderWhoHas(const v1::WhoHasResponse& r, const Style& s, std::ostream& out);
+void RenderFindFile(const v1::FindFileResponse& r, const Style& s,
+                    std::ostream& out);
 void RenderHistory(const v1::TagHistoryResponse& h, const Style& s,
                    std::ostream& out);
 // One line per event, for `dci watch`.
