@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/digest.h"
@@ -182,6 +183,7 @@ absl::StatusOr<ImageInventory> LoadInventory(Store& store,
                              TextAt(store, tree, list));
         if (!text.has_value()) continue;
         for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+          absl::ConsumePrefix(&line, "/");  // .list files hold "/usr/bin/x"
           absl::StatusOr<std::string> p = NormalizeEntryPath(line);
           if (p.ok() && !p->empty()) ip.package.files.push_back(*p);
         }

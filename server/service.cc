@@ -13,6 +13,7 @@
 #include "diff/diff.h"
 #include "diff/inventory.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/escaping.h"
 #include "base/path.h"
 #include "indexer/packages/rpm_version.h"
@@ -406,7 +407,9 @@ grpc::Status DciService::FindFile(grpc::ServerContext* ctx,
     std::copy(bytes.begin(), bytes.end(), h.begin());
     hits = FindByHash(*store_, h);
   } else {
-    absl::StatusOr<std::string> path = NormalizeEntryPath(req->path());
+    absl::string_view wanted = req->path();
+    absl::ConsumePrefix(&wanted, "/");  // users write /usr/bin/x
+    absl::StatusOr<std::string> path = NormalizeEntryPath(wanted);
     if (!path.ok() || path->empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad path");
     }

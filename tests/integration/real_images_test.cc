@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -222,7 +223,7 @@ TEST_F(RealImages, UmociInsertLayerIsIndexedWithWarning) {
   // The warning is recorded with the image, whenever it was indexed.
   const json v3 = RunJson(*dcid_, {"show", "dci/debian:v3"});
   bool warned = false;
-  for (const json& w : v3.value("warnings", json::array())) {
+  for (const json& w : v3["image"].value("warnings", json::array())) {
     if (w.get<std::string>().find("end-of-archive") != std::string::npos) {
       warned = true;
     }
@@ -282,6 +283,158 @@ TEST_F(RealImages, DiffV1V2EqualsDifferenceOfUnpackedTrees) {
       EXPECT_EQ(diff["history"][1]["emptyLayer"], true);
     }
   }
+}
+
+}  // namespace
+}  // namespace dci::testing
+
+namespace dci::testing {
+namespace {
+
+// "name\tversion\tarch" lines dpkg-query prints for an unpacked root,
+// installed packages only (what dpkg counts as installed).
+std::multiset<std::string> DpkgQuery(const std::string& root) {
+  std::string cmd = "dpkg-query --admindir=" + root +
+                    "/var/lib/dpkg -W -f '${db:Status-Status}\\t${Package}\\t"
+                    "${Version}\\t${Architecture}\\n'";
+  std::multiset<std::string> out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char line[4096];
+  while (fgets(line, sizeof line, p)) {
+    std::string l(line);
+    if (!l.empty() && l.back() == '\n') l.pop_back();
+    size_t tab = l.find('\t');
+    std::string status = l.substr(0, tab);
+    if (status == "not-installed" || status == "config-files") continue;
+    out.insert(l.substr(tab + 1));
+  }
+  pclose(p);
+  return out;
+}
+
+TEST_F(RealImages, PackagesEqualDpkgQueryOnTheUnpackedRoot) {
+  REQUIRE_SAMPLES();
+  ASSERT_TRUE(dcid_->ok());
+  for (int v = 1; v <= 2; ++v) {
+    SCOPED_TRACE("debian-v" + std::to_string(v));
+    std::string tag = "dci/debian:v" + std::to_string(v);
+    Index("oci:" + Layout() + ":debian-v" + std::to_string(v), tag);
+    const json pk = RunJson(*dcid_, {"packages", tag});
+    std::multiset<std::string> ours;
+    for (const json& p : pk["packages"]) {
+      EXPECT_EQ(p["ecosystem"], "deb");
+      ours.insert(p["name"].get<std::string>() + "\t" +
+                  p["fullVersion"].get<std::string>() + "\t" +
+                  p["arch"].get<std::string>());
+    }
+    auto want = DpkgQuery(SamplesDir() + "/refs/debian-v" + std::to_string(v) +
+                          "/rootfs");
+    ASSERT_GT(want.size(), 80u);
+    EXPECT_EQ(ours, want);
+  }
+}
+
+TEST_F(RealImages, PackageLayersConfigStatesAndSystemFacts) {
+  REQUIRE_SAMPLES();
+  ASSERT_TRUE(dcid_->ok());
+  Index("oci:" + Layout() + ":debian-v1", "dci/debian:v1");
+  Index("oci:" + Layout() + ":debian-v2", "dci/debian:v2");
+  const json pk = RunJson(*dcid_, {"packages", "dci/debian:v2", "--files"});
+  std::map<std::string, json> by_name;
+  for (const json& p : pk["packages"]) by_name[p["name"]] = p;
+  // Installed by v2's apt-get layer; the rest came with the base.
+  for (const char* n : {"less", "procps", "libproc2-0", "libncursesw6"}) {
+    EXPECT_EQ(by_name[n]["layer"], 1) << n;
+  }
+  EXPECT_EQ(by_name["bash"]["layer"], 0);
+  EXPECT_NE(by_name["less"]["createdBy"].get<std::string>().find("apt-get install less"),
+            std::string::npos);
+  // Files from dpkg's info/less.list.
+  const json& files = by_name["less"]["files"];
+  EXPECT_NE(std::find(files.begin(), files.end(), "usr/bin/less"), files.end());
+  // v2 appended to adduser's conffile: modified against dpkg's md5.
+  std::map<std::string, std::string> states;
+  for (const json& c : by_name["adduser"]["configFiles"]) {
+    states[c["path"]] = c["state"];
+  }
+  EXPECT_EQ(states["etc/adduser.conf"], "modified");
+  const json pk1 = RunJson(*dcid_, {"packages", "dci/debian:v1"});
+  for (const json& p : pk1["packages"]) {
+    if (p["name"] != "adduser") continue;
+    for (const json& c : p["configFiles"]) {
+      if (c["path"] == "etc/adduser.conf") EXPECT_EQ(c["state"], "unmodified");
+    }
+  }
+  const json show = RunJson(*dcid_, {"show", "dci/debian:v2"});
+  EXPECT_EQ(show["system"]["osReleasePath"], "usr/lib/os-release");
+  EXPECT_EQ(show["system"]["osRelease"]["ID"], "debian");
+  EXPECT_EQ(show["system"]["osRelease"]["VERSION_ID"], "12");
+  EXPECT_EQ(show["system"]["users"][0]["name"], "root");
+  EXPECT_EQ(show["system"]["users"][0]["uid"], 0);
+}
+
+TEST_F(RealImages, DiffShowsPackagesAndConfigLines) {
+  REQUIRE_SAMPLES();
+  ASSERT_TRUE(dcid_->ok());
+  Index("oci:" + Layout() + ":debian-v1", "dci/debian:v1");
+  Index("oci:" + Layout() + ":debian-v2", "dci/debian:v2");
+  const json d = RunJson(*dcid_, {"diff", "dci/debian:v1", "dci/debian:v2",
+                                  "--only", "packages,configs"});
+  std::vector<std::string> pkgs;
+  for (const json& p : d["packages"]) {
+    pkgs.push_back(p["kind"].get<std::string>() + " " + p["name"].get<std::string>());
+  }
+  EXPECT_EQ(pkgs, (std::vector<std::string>{"ADDED less", "ADDED libncursesw6",
+                                            "ADDED libproc2-0", "ADDED procps"}));
+  EXPECT_EQ(d.value("files", json::array()).size(), 0u);  // --only
+  std::string adduser;
+  for (const json& c : d["configs"]) {
+    if (c["path"] == "etc/adduser.conf") adduser = c["unifiedDiff"];
+  }
+  EXPECT_NE(adduser.find("+EXTRA_GROUPS=\"users\"\n"), std::string::npos) << adduser;
+  EXPECT_NE(adduser.find("--- a/etc/adduser.conf\n+++ b/etc/adduser.conf\n@@ "),
+            std::string::npos)
+      << adduser;
+}
+
+TEST_F(RealImages, WhoHasAndFindFileAcrossImages) {
+  REQUIRE_SAMPLES();
+  ASSERT_TRUE(dcid_->ok());
+  Index("oci:" + Layout() + ":debian-v1", "dci/debian:v1");
+  Index("oci:" + Layout() + ":debian-v2", "dci/debian:v2");
+  const json who = RunJson(*dcid_, {"who-has", "less"});
+  std::set<std::string> images;
+  for (const json& h : who["hits"]) images.insert(h["image"]);
+  const json v2 = RunJson(*dcid_, {"show", "dci/debian:v2"});
+  EXPECT_EQ(images.count(v2["image"]["manifestDigest"]), 1u);
+  const json v1 = RunJson(*dcid_, {"show", "dci/debian:v1"});
+  EXPECT_EQ(images.count(v1["image"]["manifestDigest"]), 0u);
+  // Ranges by dpkg's order: 590-2.1~deb12u2 is below 590-2.1 ('~').
+  EXPECT_GT(RunJson(*dcid_, {"who-has", "less", "--version", "<590-2.1"})["hits"].size(), 0u);
+  CommandResult none = dcid_->Dci({"who-has", "less", "--version", ">=590-2.1"});
+  EXPECT_EQ(none.exit_code, 2);
+  const json ff = RunJson(*dcid_, {"find-file", "/usr/bin/less"});
+  std::set<std::string> with_less;
+  for (const json& h : ff["hits"]) {
+    with_less.insert(h["image"]);
+    EXPECT_EQ(h["entry"]["layer"], 1);
+  }
+  EXPECT_EQ(with_less.count(v2["image"]["manifestDigest"]), 1u);
+  EXPECT_EQ(with_less.count(v1["image"]["manifestDigest"]), 0u);
+  // usr/share/doc/gzip/TODO is whited out in v2: only v1 shows it.
+  const json todo = RunJson(*dcid_, {"find-file", "usr/share/doc/gzip/TODO"});
+  std::set<std::string> with_todo;
+  for (const json& h : todo["hits"]) with_todo.insert(h["image"]);
+  EXPECT_EQ(with_todo.count(v1["image"]["manifestDigest"]), 1u);
+  EXPECT_EQ(with_todo.count(v2["image"]["manifestDigest"]), 0u);
+  // By content hash.
+  const json f = RunJson(*dcid_, {"files", "dci/debian:v2", "--path", "etc/dci-sample-release"});
+  ASSERT_EQ(f["files"].size(), 1u);
+  const json byhash =
+      RunJson(*dcid_, {"find-file", "--hash", f["files"][0]["contentHash"]});
+  ASSERT_GE(byhash["hits"].size(), 1u);
+  EXPECT_EQ(byhash["hits"][0]["entry"]["path"], "etc/dci-sample-release");
 }
 
 }  // namespace
