@@ -92,6 +92,11 @@ grpc::Status DciService::GetImage(grpc::ServerContext* ctx,
   absl::StatusOr<v1::Image> img = ToProto(*r);
   if (!img.ok()) return ToGrpcStatus(img.status());
   *resp = std::move(*img);
+  absl::StatusOr<MergedTree> tree = LoadMergedTree(*store_, *r);
+  if (!tree.ok()) return ToGrpcStatus(tree.status());
+  absl::StatusOr<ImageInventory> inv = LoadInventory(*store_, *r, *tree, false);
+  if (!inv.ok()) return ToGrpcStatus(inv.status());
+  *resp->mutable_system() = ToProto(*inv);
   return grpc::Status::OK;
 }
 
@@ -300,19 +305,6 @@ grpc::Status DciService::ListPackages(grpc::ServerContext* ctx,
     *resp->add_packages() = ToProto(p, *r);
   }
   for (const auto& w : inv->warnings) resp->add_warnings(w);
-  return grpc::Status::OK;
-}
-
-grpc::Status DciService::GetSystem(grpc::ServerContext* ctx,
-                                   const v1::GetSystemRequest* req,
-                                   v1::ImageSystem* resp) {
-  absl::StatusOr<ImageRecord> r = store_->FindImage(req->image());
-  if (!r.ok()) return ToGrpcStatus(r.status());
-  absl::StatusOr<MergedTree> tree = LoadMergedTree(*store_, *r);
-  if (!tree.ok()) return ToGrpcStatus(tree.status());
-  absl::StatusOr<ImageInventory> inv = LoadInventory(*store_, *r, *tree, false);
-  if (!inv.ok()) return ToGrpcStatus(inv.status());
-  *resp = ToProto(*inv);
   return grpc::Status::OK;
 }
 

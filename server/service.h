@@ -48,9 +48,6 @@ class DciService final : public v1::Dci::Service {
   grpc::Status ListPackages(grpc::ServerContext* ctx,
                             const v1::ListPackagesRequest* req,
                             v1::ListPackagesResponse* resp) override;
-  grpc::Status GetSystem(grpc::ServerContext* ctx,
-                         const v1::GetSystemRequest* req,
-                         v1::ImageSystem* resp) override;
   grpc::Status WhoHas(grpc::ServerContext* ctx, const v1::WhoHasRequest* req,
                       v1::WhoHasResponse* resp) override;
   grpc::Status FindFile(grpc::ServerContext* ctx,

@@ -393,18 +393,11 @@ int main(int argc, char** argv) {
     dci::v1::Image resp;
     grpc::Status s = stub->GetImage(&ctx, req, &resp);
     if (!s.ok()) return Fail(s, args.server);
-    grpc::ClientContext ctx2;
-    dci::v1::GetSystemRequest sreq;
-    sreq.set_image(resp.manifest_digest());
-    dci::v1::ImageSystem system;
-    s = stub->GetSystem(&ctx2, sreq, &system);
-    if (!s.ok()) return Fail(s, args.server);
     if (json) {
-      std::cout << "{\"image\": " << OneLineJson(resp)
-                << ", \"system\": " << OneLineJson(system) << "}\n";
+      PrintJson(resp);
     } else {
       dci::cli::RenderImage(resp, style, std::cout);
-      dci::cli::RenderSystem(system, style, std::cout);
+      dci::cli::RenderSystem(resp.system(), style, std::cout);
     }
     return kExitOk;
   }

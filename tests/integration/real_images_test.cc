@@ -223,7 +223,7 @@ TEST_F(RealImages, UmociInsertLayerIsIndexedWithWarning) {
   // The warning is recorded with the image, whenever it was indexed.
   const json v3 = RunJson(*dcid_, {"show", "dci/debian:v3"});
   bool warned = false;
-  for (const json& w : v3["image"].value("warnings", json::array())) {
+  for (const json& w : v3.value("warnings", json::array())) {
     if (w.get<std::string>().find("end-of-archive") != std::string::npos) {
       warned = true;
     }
@@ -407,9 +407,9 @@ TEST_F(RealImages, WhoHasAndFindFileAcrossImages) {
   std::set<std::string> images;
   for (const json& h : who["hits"]) images.insert(h["image"]);
   const json v2 = RunJson(*dcid_, {"show", "dci/debian:v2"});
-  EXPECT_EQ(images.count(v2["image"]["manifestDigest"]), 1u);
+  EXPECT_EQ(images.count(v2["manifestDigest"]), 1u);
   const json v1 = RunJson(*dcid_, {"show", "dci/debian:v1"});
-  EXPECT_EQ(images.count(v1["image"]["manifestDigest"]), 0u);
+  EXPECT_EQ(images.count(v1["manifestDigest"]), 0u);
   // Ranges by dpkg's order: 590-2.1~deb12u2 is below 590-2.1 ('~').
   EXPECT_GT(RunJson(*dcid_, {"who-has", "less", "--version", "<590-2.1"})["hits"].size(), 0u);
   CommandResult none = dcid_->Dci({"who-has", "less", "--version", ">=590-2.1"});
@@ -420,14 +420,14 @@ TEST_F(RealImages, WhoHasAndFindFileAcrossImages) {
     with_less.insert(h["image"]);
     EXPECT_EQ(h["entry"]["layer"], 1);
   }
-  EXPECT_EQ(with_less.count(v2["image"]["manifestDigest"]), 1u);
-  EXPECT_EQ(with_less.count(v1["image"]["manifestDigest"]), 0u);
+  EXPECT_EQ(with_less.count(v2["manifestDigest"]), 1u);
+  EXPECT_EQ(with_less.count(v1["manifestDigest"]), 0u);
   // usr/share/doc/gzip/TODO is whited out in v2: only v1 shows it.
   const json todo = RunJson(*dcid_, {"find-file", "usr/share/doc/gzip/TODO"});
   std::set<std::string> with_todo;
   for (const json& h : todo["hits"]) with_todo.insert(h["image"]);
-  EXPECT_EQ(with_todo.count(v1["image"]["manifestDigest"]), 1u);
-  EXPECT_EQ(with_todo.count(v2["image"]["manifestDigest"]), 0u);
+  EXPECT_EQ(with_todo.count(v1["manifestDigest"]), 1u);
+  EXPECT_EQ(with_todo.count(v2["manifestDigest"]), 0u);
   // By content hash.
   const json f = RunJson(*dcid_, {"files", "dci/debian:v2", "--path", "etc/dci-sample-release"});
   ASSERT_EQ(f["files"].size(), 1u);
