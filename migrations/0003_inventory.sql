@@ -23,6 +23,7 @@ CREATE TABLE package_sets (
 CREATE TABLE packages (
   id            INTEGER PRIMARY KEY,
   set_id        INTEGER NOT NULL REFERENCES package_sets(id),
+  ecosystem     TEXT NOT NULL,          -- as its set's, for covering indexes
   name          TEXT NOT NULL,
   epoch         TEXT NOT NULL,
   version       TEXT NOT NULL,
@@ -38,8 +39,11 @@ CREATE TABLE packages (
   config_files  TEXT NOT NULL           -- "path\talgorithm\tdigest" lines
 );
 CREATE INDEX packages_by_set ON packages(set_id);
-CREATE INDEX packages_by_name ON packages(name, set_id);
-CREATE INDEX packages_by_source ON packages(source_name, set_id);
+-- who-has reads only these covering indexes until a version matches.
+CREATE INDEX packages_by_name ON packages(name, ecosystem, epoch, version,
+  release, arch, source_name, set_id);
+CREATE INDEX packages_by_source ON packages(source_name, ecosystem, epoch,
+  version, release, arch, name, set_id);
 
 -- The package database files each layer writes.
 CREATE TABLE layer_package_dbs (

@@ -358,24 +358,31 @@ grpc::Status DciService::WhoHas(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "--type must be deb, rpm or apk");
   }
-  absl::StatusOr<std::vector<PackageHit>> hits =
-      store_->WhoHas(req->name(), req->source());
-  if (!hits.ok()) return ToGrpcStatus(hits.status());
+  // Versions come from a covering index; only the sets whose version
+  // matches lead on to images (NOTES.md, "Version ranges").
+  auto match = [&](Ecosystem e, absl::string_view full, absl::string_view) {
+    if (!type.empty() && EcosystemName(e) != type) return false;
+    return !range || Matches(*range, full, CompareFor(e));
+  };
+  absl::StatusOr<std::vector<Store::PackageVersion>> versions =
+      store_->PackageVersions(req->name(), req->source(), match);
+  if (!versions.ok()) return ToGrpcStatus(versions.status());
   std::map<int64_t, ImageRecord> cache;
   std::set<int64_t> images;
-  for (const PackageHit& h : *hits) {
-    if (!type.empty() && EcosystemName(h.package.ecosystem) != type) continue;
-    if (range && !Matches(*range, h.package.FullVersion(),
-                          CompareFor(h.package.ecosystem))) {
-      continue;
+  for (const Store::PackageVersion& v : *versions) {
+    const Package& p = v.package;
+    absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> shown =
+        store_->ImagesShowingSet(v.set_id);
+    if (!shown.ok()) return ToGrpcStatus(shown.status());
+    for (const auto& [image_id, db_path] : *shown) {
+      v1::WhoHasHit* hit = resp->add_hits();
+      grpc::Status s = Describe(*store_, image_id, cache, hit->mutable_image(),
+                                hit->mutable_tags());
+      if (!s.ok()) return s;
+      *hit->mutable_package() = ToProto(p);
+      hit->mutable_package()->set_db_path(db_path);
+      images.insert(image_id);
     }
-    v1::WhoHasHit* hit = resp->add_hits();
-    grpc::Status s = Describe(*store_, h.image_id, cache, hit->mutable_image(),
-                              hit->mutable_tags());
-    if (!s.ok()) return s;
-    *hit->mutable_package() = ToProto(h.package);
-    hit->mutable_package()->set_db_path(h.db_path);
-    images.insert(h.image_id);
   }
   resp->set_images(static_cast<int32_t>(images.size()));
   return grpc::Status::OK;

@@ -72,6 +72,13 @@ std::string Statement::ColumnText(int i) const {
   int n = sqlite3_column_bytes(stmt_.get(), i);
   return p ? std::string(reinterpret_cast<const char*>(p), n) : std::string();
 }
+absl::string_view Statement::ColumnView(int i) const {
+  const unsigned char* p = sqlite3_column_text(stmt_.get(), i);
+  int n = sqlite3_column_bytes(stmt_.get(), i);
+  return p ? absl::string_view(reinterpret_cast<const char*>(p), n)
+           : absl::string_view();
+}
+
 std::string Statement::ColumnBlob(int i) const {
   const void* p = sqlite3_column_blob(stmt_.get(), i);
   int n = sqlite3_column_bytes(stmt_.get(), i);

@@ -49,6 +49,8 @@ class Statement {
   // Column indexes start at 0.
   int64_t ColumnInt(int i) const;
   std::string ColumnText(int i) const;
+  // Valid until the next Step/Reset: no copy.
+  absl::string_view ColumnView(int i) const;
   std::string ColumnBlob(int i) const;
   bool ColumnIsNull(int i) const;
 

@@ -330,8 +330,8 @@ absl::StatusOr<int64_t> PutPackageSet(Database& db, const LayerPackageDb& p) {
       Statement add,
       db.Prepare("INSERT INTO packages(set_id, name, epoch, version, release, "
                  "arch, source_name, source_version, status, license, "
-                 "maintainer, installed_size, files, config_files) VALUES "
-                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "maintainer, installed_size, files, config_files, ecosystem) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   for (const Package& k : p.scan.packages) {
     add.Reset();
     add.BindInt(1, set_id);
@@ -348,6 +348,7 @@ absl::StatusOr<int64_t> PutPackageSet(Database& db, const LayerPackageDb& p) {
     add.BindInt(12, k.installed_size);
     add.BindText(13, absl::StrJoin(k.files, "\n"));
     add.BindText(14, ConfigFilesText(k.config_files));
+    add.BindText(15, eco);
     DCI_RETURN_IF_ERROR(add.Run());
   }
   return set_id;
@@ -1070,26 +1071,73 @@ absl::StatusOr<std::vector<std::string>> Store::PackageSetWarnings(
   return row ? SplitLines(st.ColumnText(0)) : std::vector<std::string>();
 }
 
-absl::StatusOr<std::vector<PackageHit>> Store::WhoHas(const std::string& name,
-                                                      bool by_source) {
+absl::StatusOr<std::vector<Store::PackageVersion>> Store::PackageVersions(
+    const std::string& name, bool by_source, const VersionMatch& match) {
   DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
-  // packages_by_name (or _by_source) narrows to the rows of one name; each
-  // set leads to the images that show it.
+  // Only columns of packages_by_name / packages_by_source: no table reads,
+  // and no copies until a version matches.
   DCI_ASSIGN_OR_RETURN(
       Statement st,
       db->Prepare(absl::StrCat(
-          "SELECT i.image_id, i.db_path, ", kPackageColumns,
-          " FROM packages k CROSS JOIN package_sets s CROSS JOIN "
-          "image_package_sets i WHERE k.",
-          by_source ? "source_name" : "name",
-          " = ? AND s.id = k.set_id AND i.set_id = k.set_id ORDER BY "
-          "i.image_id, k.name")));
+          "SELECT ecosystem, epoch, version, release, arch, set_id, name, "
+          "source_name FROM packages INDEXED BY ",
+          by_source ? "packages_by_source WHERE source_name"
+                    : "packages_by_name WHERE name",
+          " = ?")));
   st.BindText(1, name);
-  std::vector<PackageHit> out;
+  std::vector<PackageVersion> out;
+  std::string full, last_key, key;
+  bool last_match = false;
   for (;;) {
     DCI_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) return out;
-    out.push_back({st.ColumnInt(0), st.ColumnText(1), ReadPackage(st, 2)});
+    key.clear();
+    for (int c = 0; c < 5; ++c) absl::StrAppend(&key, st.ColumnView(c), "\t");
+    if (key != last_key) {
+      absl::string_view eco = st.ColumnView(0), epoch = st.ColumnView(1),
+                        version = st.ColumnView(2), release = st.ColumnView(3);
+      Ecosystem e = eco == "rpm" ? Ecosystem::kRpm
+                    : eco == "apk" ? Ecosystem::kApk : Ecosystem::kDeb;
+      full.clear();
+      if (e == Ecosystem::kApk) {
+        full.append(version.data(), version.size());
+      } else {
+        if (!epoch.empty()) absl::StrAppend(&full, epoch, ":");
+        absl::StrAppend(&full, version);
+        if (!release.empty()) absl::StrAppend(&full, "-", release);
+      }
+      last_match = match(e, full, st.ColumnView(4));
+      last_key = key;
+    }
+    if (!last_match) continue;
+    PackageVersion v;
+    v.set_id = st.ColumnInt(5);
+    std::string eco = st.ColumnText(0);
+    v.package.ecosystem = eco == "rpm" ? Ecosystem::kRpm
+                          : eco == "apk" ? Ecosystem::kApk : Ecosystem::kDeb;
+    v.package.epoch = st.ColumnText(1);
+    v.package.version = st.ColumnText(2);
+    v.package.release = st.ColumnText(3);
+    v.package.arch = st.ColumnText(4);
+    v.package.name = st.ColumnText(6);
+    v.package.source_name = st.ColumnText(7);
+    out.push_back(std::move(v));
+  }
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, std::string>>>
+Store::ImagesShowingSet(int64_t set_id) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT image_id, db_path FROM image_package_sets WHERE "
+                  "set_id = ? ORDER BY image_id"));
+  st.BindInt(1, set_id);
+  std::vector<std::pair<int64_t, std::string>> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    out.emplace_back(st.ColumnInt(0), st.ColumnText(1));
   }
 }
 

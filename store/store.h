@@ -94,13 +94,6 @@ struct PackageDbRef {
   int layer_position = 0;
 };
 
-// A package of an indexed image, for fleet-wide queries.
-struct PackageHit {
-  int64_t image_id = 0;
-  std::string db_path;
-  Package package;
-};
-
 // A layer entry found by path or content hash.
 struct EntryHit {
   int64_t layer_id = 0;
@@ -192,10 +185,25 @@ class Store {
   absl::StatusOr<std::vector<PackageDbRef>> LayerPackageDbs(int64_t image_id);
   absl::StatusOr<std::vector<Package>> PackageSet(int64_t set_id);
   absl::StatusOr<std::vector<std::string>> PackageSetWarnings(int64_t set_id);
-  // Packages named `name` (or whose source package is `name`) in every
-  // image, via the images' visible databases.
-  absl::StatusOr<std::vector<PackageHit>> WhoHas(const std::string& name,
-                                                 bool by_source);
+  // The package sets holding a package named `name` (or whose source
+  // package is `name`), with its version: read from a covering index, so
+  // a caller can filter versions before touching anything else. The
+  // packages carry ecosystem, name, epoch, version, release, arch and
+  // source name only.
+  struct PackageVersion {
+    int64_t set_id = 0;
+    Package package;
+  };
+  // `match(ecosystem, full_version, arch)` decides which rows are kept; it
+  // is called once per distinct version (index order keeps them adjacent),
+  // with views valid only during the call.
+  using VersionMatch = std::function<bool(Ecosystem, absl::string_view full_version,
+                                          absl::string_view arch)>;
+  absl::StatusOr<std::vector<PackageVersion>> PackageVersions(
+      const std::string& name, bool by_source, const VersionMatch& match);
+  // The images whose merged tree shows a package set, and where.
+  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ImagesShowingSet(
+      int64_t set_id);
   // Text contents kept for a content hash, if any.
   absl::StatusOr<std::optional<std::string>> Content(const ContentHash& hash);
   // Layer entries at `path`, or whose content has `hash`.
