@@ -172,7 +172,7 @@ int Query(const std::string& address, int rounds) {
       grpc::ClientContext ctx;
       dci::v1::WhoHasRequest req;
       req.set_name(absl::StrCat("pkg", 1 + i % 149));
-      req.set_version_range(">=2.0,<2.0.5");  // matches nothing: full scan
+      req.set_version_range(">=2.0,<2.0.5");  // matches none of the 10k versions
       dci::v1::WhoHasResponse resp;
       auto t0 = std::chrono::steady_clock::now();
       if (!stub->WhoHas(&ctx, req, &resp).ok()) return 1;
@@ -209,7 +209,7 @@ int Query(const std::string& address, int rounds) {
                 v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)]);
   };
   report("who-has openssl =VERSION (1 of 10k images)", who);
-  report("who-has pkgN >=2.0,<2.0.5 (scans 10k sets)", who_range);
+  report("who-has pkgN >=2.0,<2.0.5 (none of 10k)", who_range);
   report("find-file opt/app/build-N", find);
   return 0;
 }

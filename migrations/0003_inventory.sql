@@ -28,6 +28,9 @@ CREATE TABLE packages (
   epoch         TEXT NOT NULL,
   version       TEXT NOT NULL,
   release       TEXT NOT NULL,
+  -- memcmp order = the ecosystem's version order (indexer/packages/
+  -- version_key.h); NULL when the version has none (apk).
+  version_key   BLOB,
   arch          TEXT NOT NULL,
   source_name   TEXT NOT NULL,
   source_version TEXT NOT NULL,
@@ -39,11 +42,12 @@ CREATE TABLE packages (
   config_files  TEXT NOT NULL           -- "path\talgorithm\tdigest" lines
 );
 CREATE INDEX packages_by_set ON packages(set_id);
--- who-has reads only these covering indexes until a version matches.
-CREATE INDEX packages_by_name ON packages(name, ecosystem, epoch, version,
-  release, arch, source_name, set_id);
-CREATE INDEX packages_by_source ON packages(source_name, ecosystem, epoch,
-  version, release, arch, name, set_id);
+-- who-has reads only these covering indexes until a version matches, and
+-- narrows a version range to a range of version_key.
+CREATE INDEX packages_by_name ON packages(name, ecosystem, version_key,
+  epoch, version, release, arch, source_name, set_id);
+CREATE INDEX packages_by_source ON packages(source_name, ecosystem,
+  version_key, epoch, version, release, arch, name, set_id);
 
 -- The package database files each layer writes.
 CREATE TABLE layer_package_dbs (

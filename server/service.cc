@@ -18,6 +18,7 @@
 #include "base/path.h"
 #include "indexer/packages/rpm_version.h"
 #include "indexer/packages/version.h"
+#include "indexer/packages/version_key.h"
 #include "server/event_stream.h"
 #include "server/convert.h"
 
@@ -358,14 +359,25 @@ grpc::Status DciService::WhoHas(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "--type must be deb, rpm or apk");
   }
-  // Versions come from a covering index; only the sets whose version
+  // Versions come from a covering index; a range narrows it to a range of
+  // version sort keys per ecosystem, and only the sets whose version
   // matches lead on to images (NOTES.md, "Version ranges").
   auto match = [&](Ecosystem e, absl::string_view full, absl::string_view) {
     if (!type.empty() && EcosystemName(e) != type) return false;
     return !range || Matches(*range, full, CompareFor(e));
   };
+  std::vector<Store::VersionKeyRange> ranges;
+  if (range) {
+    // In the index's order of ecosystem names.
+    for (Ecosystem e : {Ecosystem::kApk, Ecosystem::kDeb, Ecosystem::kRpm}) {
+      if (!type.empty() && EcosystemName(e) != type) continue;
+      VersionKeyBounds b = KeyBoundsOf(e, *range);
+      ranges.push_back({e, std::move(b.low), std::move(b.high)});
+    }
+  }
   absl::StatusOr<std::vector<Store::PackageVersion>> versions =
-      store_->PackageVersions(req->name(), req->source(), match);
+      store_->PackageVersions(req->name(), req->source(),
+                              range ? &ranges : nullptr, match);
   if (!versions.ok()) return ToGrpcStatus(versions.status());
   std::map<int64_t, ImageRecord> cache;
   std::set<int64_t> images;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
+#include "indexer/packages/version_key.h"
 #include "store/merged_tree.h"
 #include "store/migrations.h"
 #include "base/path.h"
@@ -330,8 +331,8 @@ absl::StatusOr<int64_t> PutPackageSet(Database& db, const LayerPackageDb& p) {
       Statement add,
       db.Prepare("INSERT INTO packages(set_id, name, epoch, version, release, "
                  "arch, source_name, source_version, status, license, "
-                 "maintainer, installed_size, files, config_files, ecosystem) "
-                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "maintainer, installed_size, files, config_files, ecosystem, "
+                 "version_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   for (const Package& k : p.scan.packages) {
     add.Reset();
     add.BindInt(1, set_id);
@@ -349,6 +350,12 @@ absl::StatusOr<int64_t> PutPackageSet(Database& db, const LayerPackageDb& p) {
     add.BindText(13, absl::StrJoin(k.files, "\n"));
     add.BindText(14, ConfigFilesText(k.config_files));
     add.BindText(15, eco);
+    if (std::optional<std::string> key =
+            VersionSortKey(p.ecosystem, k.FullVersion())) {
+      add.BindBlob(16, key->data(), key->size());
+    } else {
+      add.BindNull(16);
+    }
     DCI_RETURN_IF_ERROR(add.Run());
   }
   return set_id;
@@ -979,6 +986,12 @@ constexpr char kPackageColumns[] =
     "k.source_version, k.status, k.license, k.maintainer, k.installed_size, "
     "k.files, k.config_files, s.ecosystem";
 
+Ecosystem EcosystemOf(absl::string_view name) {
+  if (name == "rpm") return Ecosystem::kRpm;
+  if (name == "apk") return Ecosystem::kApk;
+  return Ecosystem::kDeb;
+}
+
 Package ReadPackage(const Statement& st, int c) {
   Package p;
   p.name = st.ColumnText(c++);
@@ -995,9 +1008,7 @@ Package ReadPackage(const Statement& st, int c) {
   std::string files = st.ColumnText(c++);
   if (!files.empty()) p.files = absl::StrSplit(files, '\n');
   p.config_files = ParseConfigFilesText(st.ColumnText(c++));
-  std::string eco = st.ColumnText(c++);
-  p.ecosystem = eco == "rpm" ? Ecosystem::kRpm
-                             : (eco == "apk" ? Ecosystem::kApk : Ecosystem::kDeb);
+  p.ecosystem = EcosystemOf(st.ColumnView(c++));
   return p;
 }
 
@@ -1072,57 +1083,84 @@ absl::StatusOr<std::vector<std::string>> Store::PackageSetWarnings(
 }
 
 absl::StatusOr<std::vector<Store::PackageVersion>> Store::PackageVersions(
-    const std::string& name, bool by_source, const VersionMatch& match) {
+    const std::string& name, bool by_source,
+    const std::vector<VersionKeyRange>* ranges, const VersionMatch& match) {
   DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
   // Only columns of packages_by_name / packages_by_source: no table reads,
   // and no copies until a version matches.
-  DCI_ASSIGN_OR_RETURN(
-      Statement st,
-      db->Prepare(absl::StrCat(
-          "SELECT ecosystem, epoch, version, release, arch, set_id, name, "
-          "source_name FROM packages INDEXED BY ",
-          by_source ? "packages_by_source WHERE source_name"
-                    : "packages_by_name WHERE name",
-          " = ?")));
-  st.BindText(1, name);
+  const std::string select = absl::StrCat(
+      "SELECT ecosystem, epoch, version, release, arch, set_id, name, "
+      "source_name FROM packages INDEXED BY ",
+      by_source ? "packages_by_source WHERE source_name"
+                : "packages_by_name WHERE name",
+      " = ?1");
   std::vector<PackageVersion> out;
   std::string full, last_key, key;
   bool last_match = false;
-  for (;;) {
-    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return out;
-    key.clear();
-    for (int c = 0; c < 5; ++c) absl::StrAppend(&key, st.ColumnView(c), "\t");
-    if (key != last_key) {
-      absl::string_view eco = st.ColumnView(0), epoch = st.ColumnView(1),
-                        version = st.ColumnView(2), release = st.ColumnView(3);
-      Ecosystem e = eco == "rpm" ? Ecosystem::kRpm
-                    : eco == "apk" ? Ecosystem::kApk : Ecosystem::kDeb;
-      full.clear();
-      if (e == Ecosystem::kApk) {
-        full.append(version.data(), version.size());
-      } else {
-        if (!epoch.empty()) absl::StrAppend(&full, epoch, ":");
-        absl::StrAppend(&full, version);
-        if (!release.empty()) absl::StrAppend(&full, "-", release);
+  auto scan = [&](Statement& st) -> absl::Status {
+    for (;;) {
+      DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return absl::OkStatus();
+      key.clear();
+      for (int c = 0; c < 5; ++c) absl::StrAppend(&key, st.ColumnView(c), "\t");
+      const Ecosystem e = EcosystemOf(st.ColumnView(0));
+      if (key != last_key) {
+        absl::string_view epoch = st.ColumnView(1), version = st.ColumnView(2),
+                          release = st.ColumnView(3);
+        full.clear();
+        if (e == Ecosystem::kApk) {
+          full.append(version.data(), version.size());
+        } else {
+          if (!epoch.empty()) absl::StrAppend(&full, epoch, ":");
+          absl::StrAppend(&full, version);
+          if (!release.empty()) absl::StrAppend(&full, "-", release);
+        }
+        last_match = match(e, full, st.ColumnView(4));
+        last_key = key;
       }
-      last_match = match(e, full, st.ColumnView(4));
-      last_key = key;
+      if (!last_match) continue;
+      PackageVersion v;
+      v.set_id = st.ColumnInt(5);
+      v.package.ecosystem = e;
+      v.package.epoch = st.ColumnText(1);
+      v.package.version = st.ColumnText(2);
+      v.package.release = st.ColumnText(3);
+      v.package.arch = st.ColumnText(4);
+      v.package.name = st.ColumnText(6);
+      v.package.source_name = st.ColumnText(7);
+      out.push_back(std::move(v));
     }
-    if (!last_match) continue;
-    PackageVersion v;
-    v.set_id = st.ColumnInt(5);
-    std::string eco = st.ColumnText(0);
-    v.package.ecosystem = eco == "rpm" ? Ecosystem::kRpm
-                          : eco == "apk" ? Ecosystem::kApk : Ecosystem::kDeb;
-    v.package.epoch = st.ColumnText(1);
-    v.package.version = st.ColumnText(2);
-    v.package.release = st.ColumnText(3);
-    v.package.arch = st.ColumnText(4);
-    v.package.name = st.ColumnText(6);
-    v.package.source_name = st.ColumnText(7);
-    out.push_back(std::move(v));
+  };
+  if (ranges == nullptr) {
+    DCI_ASSIGN_OR_RETURN(Statement st, db->Prepare(select));
+    st.BindText(1, name);
+    DCI_RETURN_IF_ERROR(scan(st));
+    return out;
   }
+  for (const VersionKeyRange& r : *ranges) {
+    // The keyed rows within the range, in version order, then the rows
+    // without a key, which only `match` can judge.
+    // (Every key is >= the empty blob; NULL keys satisfy no comparison.)
+    DCI_ASSIGN_OR_RETURN(
+        Statement keyed,
+        db->Prepare(absl::StrCat(select, " AND ecosystem = ?2 AND ",
+                                 "version_key >= ?3",
+                                 r.high ? " AND version_key <= ?4" : "")));
+    keyed.BindText(1, name);
+    keyed.BindText(2, EcosystemName(r.ecosystem));
+    const std::string low = r.low.value_or(std::string());
+    keyed.BindBlob(3, low.data(), low.size());
+    if (r.high) keyed.BindBlob(4, r.high->data(), r.high->size());
+    DCI_RETURN_IF_ERROR(scan(keyed));
+    DCI_ASSIGN_OR_RETURN(
+        Statement unkeyed,
+        db->Prepare(absl::StrCat(select,
+                                 " AND ecosystem = ?2 AND version_key IS NULL")));
+    unkeyed.BindText(1, name);
+    unkeyed.BindText(2, EcosystemName(r.ecosystem));
+    DCI_RETURN_IF_ERROR(scan(unkeyed));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<std::pair<int64_t, std::string>>>

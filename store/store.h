@@ -199,8 +199,18 @@ class Store {
   // with views valid only during the call.
   using VersionMatch = std::function<bool(Ecosystem, absl::string_view full_version,
                                           absl::string_view arch)>;
+  // With `ranges`, only the rows of those ecosystems whose version sort key
+  // (indexer/packages/version_key.h) lies within the range's bounds, and
+  // their rows without a key, are read; `match` still judges each. Without
+  // (nullptr), every row of the name is.
+  struct VersionKeyRange {
+    Ecosystem ecosystem = Ecosystem::kDeb;
+    std::optional<std::string> low;   // inclusive; none: from the lowest
+    std::optional<std::string> high;  // inclusive; none: to the highest
+  };
   absl::StatusOr<std::vector<PackageVersion>> PackageVersions(
-      const std::string& name, bool by_source, const VersionMatch& match);
+      const std::string& name, bool by_source,
+      const std::vector<VersionKeyRange>* ranges, const VersionMatch& match);
   // The images whose merged tree shows a package set, and where.
   absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ImagesShowingSet(
       int64_t set_id);

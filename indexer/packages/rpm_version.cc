@@ -15,35 +15,6 @@ bool IsAlnum(char c) { return IsDigit(c) || IsAlpha(c); }
 
 int Sign(int v) { return v < 0 ? -1 : (v > 0 ? 1 : 0); }
 
-struct Evr {
-  std::optional<absl::string_view> epoch;
-  absl::string_view version;
-  std::optional<absl::string_view> release;
-};
-
-// rpm lib/rpmds.c parseEVR.
-Evr ParseEvr(absl::string_view s) {
-  Evr evr;
-  size_t digits = 0;
-  while (digits < s.size() && IsDigit(s[digits])) ++digits;
-  absl::string_view rest = s;
-  if (digits < s.size() && s[digits] == ':') {
-    evr.epoch = s.substr(0, digits);
-    if (evr.epoch->empty()) evr.epoch = "0";
-    rest = s.substr(digits + 1);
-  }
-  // The release starts after the last '-' (rpm searches from after the
-  // epoch digits, so a '-' can never end up inside the epoch).
-  const size_t dash = rest.rfind('-');
-  if (dash != absl::string_view::npos) {
-    evr.version = rest.substr(0, dash);
-    evr.release = rest.substr(dash + 1);
-  } else {
-    evr.version = rest;
-  }
-  return evr;
-}
-
 }  // namespace
 
 int RpmVerCmp(absl::string_view a, absl::string_view b) {
@@ -111,9 +82,31 @@ int RpmVerCmp(absl::string_view a, absl::string_view b) {
   return a_left ? 1 : -1;
 }
 
+RpmEvr SplitRpmEvr(absl::string_view s) {
+  RpmEvr evr;
+  size_t digits = 0;
+  while (digits < s.size() && IsDigit(s[digits])) ++digits;
+  absl::string_view rest = s;
+  if (digits < s.size() && s[digits] == ':') {
+    evr.epoch = s.substr(0, digits);
+    if (evr.epoch->empty()) evr.epoch = "0";
+    rest = s.substr(digits + 1);
+  }
+  // The release starts after the last '-' (rpm searches from after the
+  // epoch digits, so a '-' can never end up inside the epoch).
+  const size_t dash = rest.rfind('-');
+  if (dash != absl::string_view::npos) {
+    evr.version = rest.substr(0, dash);
+    evr.release = rest.substr(dash + 1);
+  } else {
+    evr.version = rest;
+  }
+  return evr;
+}
+
 int CompareRpmVersions(absl::string_view a, absl::string_view b) {
-  const Evr ea = ParseEvr(a);
-  const Evr eb = ParseEvr(b);
+  const RpmEvr ea = SplitRpmEvr(a);
+  const RpmEvr eb = SplitRpmEvr(b);
   int rc = RpmVerCmp(ea.epoch.value_or("0"), eb.epoch.value_or("0"));
   if (rc != 0) return rc;
   rc = RpmVerCmp(ea.version, eb.version);

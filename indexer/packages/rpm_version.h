@@ -9,6 +9,8 @@
 #ifndef DCI_INDEXER_PACKAGES_RPM_VERSION_H_
 #define DCI_INDEXER_PACKAGES_RPM_VERSION_H_
 
+#include <optional>
+
 #include "absl/strings/string_view.h"
 
 namespace dci {
@@ -22,6 +24,16 @@ namespace dci {
 // order when both are letters, and a digit run is newer than a letter run.
 // When every run matched, the string with something left over is newer.
 int RpmVerCmp(absl::string_view a, absl::string_view b);
+
+// An "[epoch:]version[-release]" string split as rpm lib/rpmds.c parseEVR
+// does: the epoch is the leading digits before ':' (an empty one is "0"),
+// the release follows the last '-'. Views point into the string given.
+struct RpmEvr {
+  std::optional<absl::string_view> epoch;  // absent: no ':'
+  absl::string_view version;
+  std::optional<absl::string_view> release;  // absent: no '-'
+};
+RpmEvr SplitRpmEvr(absl::string_view evr);
 
 // Compares two "[epoch:]version[-release]" strings as rpm orders EVRs
 // (rpm lib/rpmver.c rpmverCmp, with rpmds.c parseEVR's split: the epoch is

@@ -411,7 +411,12 @@ TEST_F(RealImages, WhoHasAndFindFileAcrossImages) {
   const json v1 = RunJson(*dcid_, {"show", "dci/debian:v1"});
   EXPECT_EQ(images.count(v1["manifestDigest"]), 0u);
   // Ranges by dpkg's order: 590-2.1~deb12u2 is below 590-2.1 ('~').
-  EXPECT_GT(RunJson(*dcid_, {"who-has", "less", "--version", "<590-2.1"})["hits"].size(), 0u);
+  const json below = RunJson(*dcid_, {"who-has", "less", "--version", "<590-2.1"});
+  ASSERT_EQ(below["hits"].size(), 1u) << below.dump();
+  EXPECT_EQ(below["hits"][0]["image"], v2["manifestDigest"]);
+  EXPECT_EQ(below["hits"][0]["package"]["version"], "590");
+  EXPECT_EQ(below["hits"][0]["package"]["release"], "2.1~deb12u2");
+  EXPECT_EQ(below["images"], 1);
   CommandResult none = dcid_->Dci({"who-has", "less", "--version", ">=590-2.1"});
   EXPECT_EQ(none.exit_code, 2);
   const json ff = RunJson(*dcid_, {"find-file", "/usr/bin/less"});

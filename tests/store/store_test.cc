@@ -6,6 +6,10 @@
 
 #include <string>
 
+#include "absl/strings/str_split.h"
+#include "indexer/packages/rpm_version.h"
+#include "indexer/packages/version.h"
+#include "indexer/packages/version_key.h"
 #include "store/database.h"
 #include "store/migrations.h"
 #include "tests/store/entry_helpers.h"
@@ -209,6 +213,105 @@ TEST_F(TempDb, FindImageByDigestPrefixAndAmbiguity) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(store->FindImage("nope:1").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// One image per (ecosystem, version) of package "openssl", each with its
+// own package database.
+struct OpensslCase {
+  Ecosystem ecosystem;
+  std::string epoch, version, release;
+};
+
+void CommitOpenssls(Store& store, const std::vector<OpensslCase>& cases) {
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const OpensslCase& c = cases[i];
+    const std::string db_path = c.ecosystem == Ecosystem::kDeb
+                                    ? "var/lib/dpkg/status"
+                                : c.ecosystem == Ecosystem::kRpm
+                                    ? "var/lib/rpm/rpmdb.sqlite"
+                                    : "lib/apk/db/installed";
+    std::vector<LayerEntry> entries;
+    std::string dir;
+    for (absl::string_view part : absl::StrSplit(db_path, '/')) {
+      dir = dir.empty() ? std::string(part) : dir + "/" + std::string(part);
+      entries.push_back(dir == db_path ? F(dir, "db" + std::to_string(i)) : D(dir));
+    }
+    const std::string diff_id = "sha256:" + std::string(63, 'f') + std::to_string(i);
+    NewLayer layer = MakeLayer(diff_id, entries);
+    LayerPackageDb db;
+    db.db_path = db_path;
+    db.ecosystem = c.ecosystem;
+    const std::string text = "db" + std::to_string(i);
+    db.db_hash = ContentHasher::Of(text.data(), text.size());
+    Package p;
+    p.ecosystem = c.ecosystem;
+    p.name = "openssl";
+    p.epoch = c.epoch;
+    p.version = c.version;
+    p.release = c.release;
+    p.arch = "x86_64";
+    db.scan.packages.push_back(p);
+    layer.package_dbs.push_back(db);
+    const std::string digest = "sha256:" + std::string(63, 'e') + std::to_string(i);
+    ASSERT_TRUE(store.CommitImage(Image(digest, {diff_id}), {layer}, {}).ok());
+  }
+}
+
+// Version ranges narrow who-has to a range of sort keys per ecosystem; the
+// rows found are exactly those a full scan with the same matcher finds, and
+// apk rows (no key) are still judged one by one.
+TEST_F(TempDb, PackageVersionsByKeyRangeEqualFullScan) {
+  auto store = *Store::Open(path_);
+  CommitOpenssls(*store, {{Ecosystem::kDeb, "", "1.0.1e", "2+deb7u4"},
+                          {Ecosystem::kDeb, "", "1.0.1f", "1"},
+                          {Ecosystem::kDeb, "", "1.0.1g", "1"},
+                          {Ecosystem::kDeb, "", "1.0.1~rc1", "1"},
+                          {Ecosystem::kDeb, "1", "0.9.8", "1"},
+                          {Ecosystem::kRpm, "", "1.0.1e", "30.el6"},
+                          {Ecosystem::kRpm, "", "1.0.2k", "19.el7"},
+                          {Ecosystem::kApk, "", "1.0.1f-r0", ""},
+                          {Ecosystem::kApk, "", "1.0.1g-r0", ""}});
+  const VersionRange range = *ParseVersionRange(">=1.0.1,<1.0.1g");
+  auto match = [&](Ecosystem e, absl::string_view full, absl::string_view) {
+    VersionCompareFn cmp = e == Ecosystem::kRpm   ? &CompareRpmVersions
+                           : e == Ecosystem::kApk ? &CompareApkVersions
+                                                  : &CompareDebVersions;
+    return Matches(range, full, cmp);
+  };
+  std::vector<Store::VersionKeyRange> ranges;
+  for (Ecosystem e : {Ecosystem::kApk, Ecosystem::kDeb, Ecosystem::kRpm}) {
+    VersionKeyBounds b = KeyBoundsOf(e, range);
+    ranges.push_back({e, b.low, b.high});
+  }
+  auto names = [](const std::vector<Store::PackageVersion>& v) {
+    std::vector<std::string> out;
+    for (const auto& p : v) {
+      out.push_back(std::string(EcosystemName(p.package.ecosystem)) + " " +
+                    p.package.FullVersion());
+    }
+    return out;
+  };
+  auto keyed = store->PackageVersions("openssl", false, &ranges, match);
+  ASSERT_TRUE(keyed.ok()) << keyed.status();
+  const std::vector<std::string> want = {"apk 1.0.1f-r0", "deb 1.0.1e-2+deb7u4",
+                                         "deb 1.0.1f-1", "rpm 1.0.1e-30.el6"};
+  EXPECT_EQ(names(*keyed), want);
+  auto full = store->PackageVersions("openssl", false, nullptr, match);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(names(*full), want);
+  // "=" narrows to one key; an empty range finds nothing keyed.
+  const VersionRange eq = *ParseVersionRange("=1:0.9.8-1");
+  VersionKeyBounds b = KeyBoundsOf(Ecosystem::kDeb, eq);
+  std::vector<Store::VersionKeyRange> one = {{Ecosystem::kDeb, b.low, b.high}};
+  auto all = [](Ecosystem, absl::string_view, absl::string_view) { return true; };
+  auto hit = store->PackageVersions("openssl", false, &one, all);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(names(*hit), std::vector<std::string>{"deb 1:0.9.8-1"});
+  b = KeyBoundsOf(Ecosystem::kDeb, *ParseVersionRange(">2,<1"));
+  std::vector<Store::VersionKeyRange> empty = {{Ecosystem::kDeb, b.low, b.high}};
+  auto none = store->PackageVersions("openssl", false, &empty, all);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(names(*none), std::vector<std::string>());
 }
 
 TEST_F(TempDb, EntriesAtAndUnderReadOnlyTheAskedLayers) {
