@@ -53,6 +53,8 @@ std::string SamplesDir();
 // True when the directory exists; otherwise, in CI (env CI set) the caller
 // must fail, elsewhere skip.
 bool Exists(const std::string& path);
+// A whole file; "" when it cannot be read.
+std::string ReadFile(const std::string& path);
 
 }  // namespace dci::testing
 

@@ -398,6 +398,77 @@ TEST_F(RealImages, DiffShowsPackagesAndConfigLines) {
       << adduser;
 }
 
+// The RPM sample (scripts/make-rpm-image.sh): packages built with rpmbuild,
+// installed, upgraded and erased by rpm itself, one layer per step.
+TEST_F(RealImages, RpmImagePackagesEqualRpmQa) {
+  const std::string rpm = SamplesDir() + "/rpm";
+  if (!Exists(rpm + "/layout/index.json")) {
+    if (std::getenv("CI")) FAIL() << "no RPM sample in " << rpm;
+    GTEST_SKIP() << "SKIPPED: no RPM sample; run scripts/make-rpm-image.sh " << rpm;
+  }
+  ASSERT_TRUE(dcid_->ok());
+  for (int v = 1; v <= 3; ++v) {
+    SCOPED_TRACE("rpm-v" + std::to_string(v));
+    const std::string tag = "dci/rpm:v" + std::to_string(v);
+    Index("oci:" + rpm + "/layout:rpm-v" + std::to_string(v), tag);
+    std::multiset<std::string> ours;
+    const json pk = RunJson(*dcid_, {"packages", tag});
+    for (const json& p : pk["packages"]) {
+      EXPECT_EQ(p["ecosystem"], "rpm");
+      EXPECT_EQ(p["dbPath"], "var/lib/rpm/rpmdb.sqlite");
+      ours.insert(p["name"].get<std::string>() + "\t" + p.value("epoch", "") +
+                  "\t" + p["version"].get<std::string>() + "\t" +
+                  p["release"].get<std::string>() + "\t" +
+                  p["arch"].get<std::string>());
+    }
+    std::multiset<std::string> want;
+    std::istringstream qa(
+        ReadFile(rpm + "/expected/rpm-v" + std::to_string(v) + ".qa.tsv"));
+    for (std::string line; std::getline(qa, line);) want.insert(line);
+    ASSERT_EQ(want.size(), v == 1 ? 3u : 2u);
+    EXPECT_EQ(ours, want);
+  }
+  // Layers: the upgrade came with v2's layer; the config edit is v3's.
+  std::map<std::string, json> by_name;
+  const json pk3 = RunJson(*dcid_, {"packages", "dci/rpm:v3"});
+  for (const json& p : pk3["packages"]) {
+    by_name[p["name"]] = p;
+  }
+  EXPECT_EQ(by_name["dci-conf"]["layer"], 1);
+  EXPECT_EQ(by_name["dci-epoch"]["layer"], 0);
+  ASSERT_EQ(by_name["dci-conf"]["configFiles"].size(), 1u);
+  EXPECT_EQ(by_name["dci-conf"]["configFiles"][0]["path"], "etc/dci-test.conf");
+  EXPECT_EQ(by_name["dci-conf"]["configFiles"][0]["state"], "modified");
+  const json pk2 = RunJson(*dcid_, {"packages", "dci/rpm:v2"});
+  for (const json& p : pk2["packages"]) {
+    if (p["name"] != "dci-conf") continue;
+    ASSERT_EQ(p["configFiles"].size(), 1u);
+    EXPECT_EQ(p["configFiles"][0]["state"], "unmodified");
+  }
+  // Drift v1 -> v3 in rpm's terms.
+  const json d = RunJson(*dcid_, {"diff", "dci/rpm:v1", "dci/rpm:v3", "--only",
+                                  "packages,configs"});
+  std::vector<std::string> pkgs;
+  for (const json& p : d["packages"]) {
+    pkgs.push_back(p["kind"].get<std::string>() + " " + p["name"].get<std::string>() +
+                   " " + p.value("before", "") + " " + p.value("after", "") + " " +
+                   p.value("direction", ""));
+  }
+  EXPECT_EQ(pkgs, (std::vector<std::string>{"CHANGED dci-conf 1.0-1 2.0-1 upgraded",
+                                            "REMOVED dci-gone 0.1-1  "}));
+  std::map<std::string, std::string> configs;
+  for (const json& c : d["configs"]) configs[c["path"]] = c["unifiedDiff"];
+  EXPECT_EQ(configs["etc/dci-test.conf"],
+            "--- a/etc/dci-test.conf\n+++ b/etc/dci-test.conf\n@@ -1 +1,2 @@\n"
+            "-version=1.0\n+version=2.0\n+local=edited\n");
+  // who-has by rpm's order, with the epoch.
+  const json who = RunJson(*dcid_, {"who-has", "dci-epoch", "--type", "rpm",
+                                    "--version", ">=3:1.5-1,<3:1.5-10"});
+  EXPECT_EQ(who["images"], 3);
+  CommandResult none = dcid_->Dci({"who-has", "dci-epoch", "--version", "<1:9"});
+  EXPECT_EQ(none.exit_code, 2);
+}
+
 TEST_F(RealImages, WhoHasAndFindFileAcrossImages) {
   REQUIRE_SAMPLES();
   ASSERT_TRUE(dcid_->ok());

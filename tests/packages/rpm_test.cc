@@ -580,94 +580,21 @@ TEST(RpmSqlite, DatabaseWithoutPackagesTableIsNamed) {
 }
 
 // ---------------------------------------------------------------------------
-// A real rpmdb.sqlite, made by rpm from packages rpmbuild made here: two
-// installs, one upgrade, one erase.
+// A real rpmdb.sqlite, made by rpm from packages rpmbuild made by
+// scripts/make-rpm-image.sh: three installs, one upgrade, one erase.
 
 TEST(RpmRealDb, BuiltWithRpmEqualsRpmQa) {
   DCI_REQUIRE_RPM();
   const std::string tmp = MakeTempDir();
   ASSERT_NE(tmp, "");
-  const std::string top = tmp + "/top";
-  const std::string root = tmp + "/root";
-  // dci-conf: a %config file whose content names the version; upgraded.
-  WriteFile(tmp + "/conf.spec", R"(Name: dci-conf
-Version: %{ver}
-Release: 1
-Summary: dci test package with a config file
-License: MIT
-Packager: DCI Tests <tests@example.invalid>
-BuildArch: noarch
-%global debug_package %{nil}
-%description
-Test package.
-%install
-mkdir -p %{buildroot}/etc %{buildroot}/usr/share/dci-conf
-printf 'version=%{ver}\n' > %{buildroot}/etc/dci-test.conf
-printf 'data %{ver}\n' > %{buildroot}/usr/share/dci-conf/data.txt
-%files
-%config(noreplace) /etc/dci-test.conf
-/usr/share/dci-conf
-)");
-  // dci-epoch: an epoch, a vendor but no packager, an arch of its own.
-  WriteFile(tmp + "/epoch.spec", R"(Name: dci-epoch
-Epoch: 3
-Version: 1.5
-Release: 2.el9
-Summary: dci test package with an epoch
-License: GPL-2.0-or-later
-Vendor: DCI Vendor
-%global debug_package %{nil}
-%description
-Test package.
-%install
-mkdir -p %{buildroot}/opt/dci
-printf 'x' > %{buildroot}/opt/dci/one
-printf 'y' > %{buildroot}/opt/dci/two
-%files
-/opt/dci
-)");
-  // dci-gone: installed, then erased.
-  WriteFile(tmp + "/gone.spec", R"(Name: dci-gone
-Version: 0.1
-Release: 1
-Summary: dci test package that is erased
-License: MIT
-BuildArch: noarch
-%description
-Test package.
-%install
-mkdir -p %{buildroot}/etc
-printf 'gone\n' > %{buildroot}/etc/dci-gone.conf
-%files
-%config /etc/dci-gone.conf
-)");
-  const std::string build =
-      absl::StrCat("rpmbuild -bb --define '_topdir ", top, "' ");
-  for (const std::string& cmd : {
-           absl::StrCat(build, "--define 'ver 1.0' ", tmp, "/conf.spec"),
-           absl::StrCat(build, "--define 'ver 2.0' ", tmp, "/conf.spec"),
-           absl::StrCat(build, tmp, "/epoch.spec"),
-           absl::StrCat(build, tmp, "/gone.spec"),
-       }) {
-    ASSERT_EQ(Shell(cmd + " >/dev/null 2>&1", nullptr), 0) << cmd;
-  }
+  ASSERT_EQ(Shell(absl::StrCat("bash '", DCI_SOURCE_DIR,
+                               "/scripts/make-rpm-image.sh' '", tmp,
+                               "/sample' >/dev/null 2>&1"),
+                  nullptr),
+            0);
+  const std::string root = tmp + "/sample/roots/v2";
   const std::string rpm =
       absl::StrCat("rpm --root '", root, "' --dbpath /var/lib/rpm ");
-  const std::string install = rpm + "--nodeps --force-debian ";
-  for (const std::string& cmd : {
-           rpm + "--initdb",
-           absl::StrCat(install, "-i ", top,
-                        "/RPMS/noarch/dci-conf-1.0-1.noarch.rpm"),
-           absl::StrCat(install, "-i ", top,
-                        "/RPMS/*/dci-epoch-1.5-2.el9.*.rpm"),
-           absl::StrCat(install, "-i ", top,
-                        "/RPMS/noarch/dci-gone-0.1-1.noarch.rpm"),
-           absl::StrCat(install, "-U ", top,
-                        "/RPMS/noarch/dci-conf-2.0-1.noarch.rpm"),
-           install + "-e dci-gone",
-       }) {
-    ASSERT_EQ(Shell(cmd + " >/dev/null 2>&1", nullptr), 0) << cmd;
-  }
   const std::string db = root + "/var/lib/rpm/rpmdb.sqlite";
   const std::string bytes = ReadFile(db);
   ASSERT_GE(bytes.size(), 100u);
