@@ -203,9 +203,13 @@ absl::StatusOr<ImageInventory> LoadInventory(Store& store,
   DCI_ASSIGN_OR_RETURN(std::optional<std::string> passwd,
                        TextAt(store, tree, "etc/passwd"));
   if (passwd.has_value()) inv.users = ParsePasswd(*passwd);
-  DCI_ASSIGN_OR_RETURN(std::optional<std::string> shadow,
-                       TextAt(store, tree, "etc/shadow"));
-  if (shadow.has_value()) ApplyShadow(ParseShadow(*shadow), &inv.users);
+  // etc/shadow is kept as password states only.
+  auto shadow = tree.find("etc/shadow");
+  if (shadow != tree.end() && shadow->second.entry.type == EntryType::kFile) {
+    DCI_ASSIGN_OR_RETURN(std::optional<std::string> states,
+                         store.ShadowStates(shadow->second.entry.content_hash));
+    if (states.has_value()) ApplyShadow(ParseShadowStates(*states), &inv.users);
+  }
   DCI_ASSIGN_OR_RETURN(std::optional<std::string> group,
                        TextAt(store, tree, "etc/group"));
   if (group.has_value()) inv.groups = ParseGroup(*group);

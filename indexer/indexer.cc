@@ -199,6 +199,7 @@ absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
     }
     nl.package_dbs = std::move(inventory.package_dbs);
     nl.contents = std::move(inventory.contents);
+    nl.shadow_states = std::move(inventory.shadow_states);
     read_now[d.diff_id] = static_cast<int>(new_layers.size());
     new_layers.push_back(std::move(nl));
   }

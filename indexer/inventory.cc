@@ -7,6 +7,7 @@
 #include "indexer/packages/dpkg.h"
 #include "indexer/packages/rpmdb.h"
 #include "indexer/system/config_text.h"
+#include "indexer/system/users.h"
 
 namespace dci {
 
@@ -34,6 +35,8 @@ std::optional<PackageDbFormat> PackageDbAt(absl::string_view path) {
 
 namespace {
 
+constexpr absl::string_view kShadowPath = "etc/shadow";
+
 // Text worth keeping besides package databases.
 bool TextCandidate(absl::string_view path) {
   if (IsConfigPath(path)) return true;  // etc/**
@@ -49,6 +52,7 @@ bool TextCandidate(absl::string_view path) {
 
 bool WantsContent(absl::string_view path, int64_t size,
                   const InventoryOptions& options) {
+  if (path == kShadowPath) return size <= options.max_config_bytes;
   if (PackageDbAt(path).has_value()) {
     return size <= options.max_package_db_bytes;
   }
@@ -60,6 +64,11 @@ LayerInventory ExtractInventory(
     const InventoryOptions& options) {
   LayerInventory out;
   for (const auto& [path, data] : captured) {
+    if (path == kShadowPath) {
+      out.shadow_states.emplace(ContentHasher::Of(data.data(), data.size()),
+                                ShadowStatesText(ParseShadow(data)));
+      continue;
+    }
     std::optional<PackageDbFormat> db = PackageDbAt(path);
     if (db.has_value()) {
       LayerPackageDb p;

@@ -48,6 +48,9 @@ struct LayerInventory {
   std::vector<LayerPackageDb> package_dbs;
   // Text contents to store, by content hash (binary files dropped).
   std::map<ContentHash, std::string> contents;
+  // etc/shadow as password states only (ShadowStatesText), by the file's
+  // content hash; the file itself is never among `contents`.
+  std::map<ContentHash, std::string> shadow_states;
 };
 
 // Parses the package databases among `captured` (path -> contents) and

@@ -10,6 +10,13 @@ CREATE TABLE contents (
   data          BLOB NOT NULL
 );
 
+-- etc/shadow is never kept: only each account's password state
+-- ("name\tstate" lines, indexer/system/users.h), by the file's hash.
+CREATE TABLE shadow_states (
+  hash          BLOB PRIMARY KEY,
+  states        TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- One package database file's parsed content, shared by every layer that
 -- ships the same bytes.
 CREATE TABLE package_sets (

@@ -13,7 +13,7 @@ PACKAGES=(
   # sample images and references
   mmdebstrap umoci skopeo libarchive-tools zstd xxhash jq ca-certificates
   # second opinions for the package readers: rpm (and rpmbuild), gpg
-  rpm gpg
+  rpm gpg openssl
 )
 
 # Node.js and npm for the gRPC interop test, when the machine has none.

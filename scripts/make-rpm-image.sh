@@ -9,14 +9,15 @@
 #
 #   OUT/roots/v1  dci-conf 1.0, dci-epoch, dci-gone installed
 #   OUT/roots/v2  v1, then dci-conf upgraded to 2.0 and dci-gone erased
-#   OUT/roots/v3  v2 with etc/dci-test.conf edited by hand
+#   OUT/roots/v3  v2 with etc/dci-test.conf edited by hand, and accounts
+#                 (etc/passwd, etc/shadow with a real password hash)
 #   OUT/layout    an OCI layout (umoci) with tags rpm-v1, rpm-v2, rpm-v3,
 #                 one layer per step
 #   OUT/expected/rpm-vN.qa.tsv  `rpm -qa` of each root: name, epoch, version,
 #                 release, arch (epoch and arch "(none)" printed as "")
 #
 # OUT is made afresh when this script changes (a stamp holds its sha256).
-# Needs rpm, rpmbuild (package rpm) and umoci; run as root (umoci keeps file
+# Needs rpm, rpmbuild (package rpm), umoci and openssl; run as root (umoci keeps file
 # owners only then).
 set -euo pipefail
 
@@ -111,6 +112,16 @@ rpm_in "$V2" -U "$R"/noarch/dci-conf-2.0-1.noarch.rpm
 rpm_in "$V2" -e dci-gone
 cp -a "$V2" "$V3"
 printf 'version=2.0\nlocal=edited\n' >"$V3/etc/dci-test.conf"
+# Accounts: a real SHA-512 crypt hash (openssl passwd -6), a locked one, a
+# disabled one, one without a shadow entry. dci must keep only the states.
+HASH="$(openssl passwd -6 -salt dcisalt12345678 dci-secret)"
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'alice:x:1000:1000::/home/alice:/bin/sh' \
+  'bob:x:1001:1001::/home/bob:/bin/sh' 'svc:x:999:999::/:/sbin/nologin' \
+  'ghost:x:1002:1002::/:/bin/sh' >"$V3/etc/passwd"
+printf '%s\n' 'root:*:19000:0:99999:7:::' "alice:$HASH:19000:0:99999:7:::" \
+  'bob:!$6$old$x:19000:0:99999:7:::' 'svc:!:19000::::::' >"$V3/etc/shadow"
+chmod 0640 "$V3/etc/shadow"
+echo "$HASH" >"$OUT/expected/alice.hash"
 for v in 1 2 3; do qa "$OUT/roots/v$v" >"$OUT/expected/rpm-v$v.qa.tsv"; done
 
 # One layer per step: each tag is unpacked, replaced by the next root, and

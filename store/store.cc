@@ -376,6 +376,16 @@ absl::Status InsertLayerInventory(Database& db, int64_t layer_id,
     DCI_RETURN_IF_ERROR(add_content.Run());
   }
   DCI_ASSIGN_OR_RETURN(
+      Statement add_shadow,
+      db.Prepare("INSERT INTO shadow_states(hash, states) VALUES (?,?) "
+                 "ON CONFLICT(hash) DO NOTHING"));
+  for (const auto& [hash, states] : layer.shadow_states) {
+    add_shadow.Reset();
+    add_shadow.BindBlob(1, hash.data(), hash.size());
+    add_shadow.BindText(2, states);
+    DCI_RETURN_IF_ERROR(add_shadow.Run());
+  }
+  DCI_ASSIGN_OR_RETURN(
       Statement add_db,
       db.Prepare("INSERT INTO layer_package_dbs(layer_id, db_path, set_id) "
                  "VALUES (?,?,?)"));
@@ -1177,6 +1187,17 @@ Store::ImagesShowingSet(int64_t set_id) {
     if (!row) return out;
     out.emplace_back(st.ColumnInt(0), st.ColumnText(1));
   }
+}
+
+absl::StatusOr<std::optional<std::string>> Store::ShadowStates(
+    const ContentHash& hash) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st, db->Prepare("SELECT states FROM shadow_states WHERE hash = ?"));
+  st.BindBlob(1, hash.data(), hash.size());
+  DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.ColumnText(0));
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Content(

@@ -85,6 +85,8 @@ struct NewLayer {
   std::vector<std::string> warnings;
   std::vector<LayerPackageDb> package_dbs;
   std::map<ContentHash, std::string> contents;  // text kept by hash
+  // etc/shadow reduced to password states, by the file's content hash.
+  std::map<ContentHash, std::string> shadow_states;
 };
 
 // A package database visible in an image, or a version of one in a layer.
@@ -214,6 +216,8 @@ class Store {
   // The images whose merged tree shows a package set, and where.
   absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ImagesShowingSet(
       int64_t set_id);
+  // The password states kept for an etc/shadow content hash, if any.
+  absl::StatusOr<std::optional<std::string>> ShadowStates(const ContentHash& hash);
   // Text contents kept for a content hash, if any.
   absl::StatusOr<std::optional<std::string>> Content(const ContentHash& hash);
   // Layer entries at `path`, or whose content has `hash`.

@@ -115,6 +115,38 @@ bool CheckId(const Record& r, size_t index, absl::string_view what,
 
 }  // namespace
 
+std::string ShadowStatesText(const ShadowFile& shadow) {
+  std::string out;
+  for (const ShadowEntry& e : shadow.entries) {
+    absl::StrAppend(&out, e.name, "\t", PasswordStateName(e.password), "\n");
+  }
+  for (const std::string& w : shadow.warnings) {
+    absl::StrAppend(&out, "#warning\t", w, "\n");
+  }
+  return out;
+}
+
+ShadowFile ParseShadowStates(absl::string_view text) {
+  ShadowFile out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> f =
+        absl::StrSplit(line, absl::MaxSplits('\t', 1));
+    if (f.first == "#warning") {
+      out.warnings.emplace_back(f.second);
+      continue;
+    }
+    for (PasswordState s :
+         {PasswordState::kInShadow, PasswordState::kEmpty, PasswordState::kLocked,
+          PasswordState::kDisabled, PasswordState::kSet}) {
+      if (PasswordStateName(s) == f.second) {
+        out.entries.push_back({std::string(f.first), s});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 absl::string_view PasswordStateName(PasswordState s) {
   switch (s) {
     case PasswordState::kInShadow:

@@ -102,6 +102,13 @@ ShadowFile ParseShadow(absl::string_view content);
 // with a password.
 void ApplyShadow(const ShadowFile& shadow, PasswdFile* passwd);
 
+// What dci keeps of etc/shadow: one "name\tstate" line per entry, in file
+// order (state as PasswordStateName), and the file's warnings as
+// "#warning\t..." lines. ParseShadowStates reads it back; lines it does not
+// recognise are skipped.
+std::string ShadowStatesText(const ShadowFile& shadow);
+ShadowFile ParseShadowStates(absl::string_view text);
+
 }  // namespace dci
 
 #endif  // DCI_INDEXER_SYSTEM_USERS_H_

@@ -461,6 +461,23 @@ TEST_F(RealImages, RpmImagePackagesEqualRpmQa) {
   EXPECT_EQ(configs["etc/dci-test.conf"],
             "--- a/etc/dci-test.conf\n+++ b/etc/dci-test.conf\n@@ -1 +1,2 @@\n"
             "-version=1.0\n+version=2.0\n+local=edited\n");
+  // Accounts: password states only; the hash never reaches the database.
+  const json show = RunJson(*dcid_, {"show", "dci/rpm:v3"});
+  std::vector<std::string> users;
+  for (const json& u : show["system"]["users"]) {
+    users.push_back(u["name"].get<std::string>() + " " + u["password"].get<std::string>());
+  }
+  EXPECT_EQ(users, (std::vector<std::string>{"root disabled", "alice set", "bob locked",
+                                             "svc locked", "ghost in_shadow"}));
+  std::string hash = ReadFile(rpm + "/expected/alice.hash");
+  ASSERT_EQ(hash.substr(0, 3), "$6$");
+  hash.pop_back();  // newline
+  ASSERT_GT(ReadFile(dcid_->db_path()).size(), 4096u);
+  for (const std::string& f : {dcid_->db_path(), dcid_->db_path() + "-wal"}) {
+    const std::string bytes = ReadFile(f);
+    EXPECT_EQ(bytes.find(hash.substr(3)), std::string::npos) << f;
+    EXPECT_EQ(bytes.find("dcisalt12345678"), std::string::npos) << f;
+  }
   // who-has by rpm's order, with the epoch.
   const json who = RunJson(*dcid_, {"who-has", "dci-epoch", "--type", "rpm",
                                     "--version", ">=3:1.5-1,<3:1.5-10"});

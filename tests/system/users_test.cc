@@ -286,5 +286,28 @@ TEST(ParseShadow, HostFileMatchesGlibc) {
   EXPECT_EQ(i, got.entries.size());
 }
 
+// What dci stores of etc/shadow: states only, read back exactly.
+TEST(ShadowStates, TextHoldsNoHashAndReadsBack) {
+  const ShadowFile f = ParseShadow(
+      "root:*:19000:0:99999:7:::\n"
+      "alice:$6$salt$0123456789abcdef:19000:0:99999:7:::\n"
+      "bob:!$6$old$x:19000::::::\n"
+      "nopw::19000::::::\n"
+      "broken:line\n");
+  const std::string text = ShadowStatesText(f);
+  EXPECT_EQ(text,
+            "root\tdisabled\nalice\tset\nbob\tlocked\nnopw\tempty\n"
+            "#warning\t" + f.warnings.at(0) + "\n");
+  EXPECT_EQ(text.find("salt"), std::string::npos);
+  const ShadowFile back = ParseShadowStates(text);
+  ASSERT_EQ(back.entries.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(back.entries[i].name, f.entries[i].name);
+    EXPECT_EQ(back.entries[i].password, f.entries[i].password);
+  }
+  EXPECT_EQ(back.warnings, f.warnings);
+  EXPECT_EQ(ParseShadowStates("x\tnonsense\n\n").entries.size(), 0u);
+}
+
 }  // namespace
 }  // namespace dci
