@@ -130,8 +130,8 @@ struct DriftSummary {
   int files_removed = 0;
   int files_changed = 0;
   std::vector<std::string> metadata_changed;  // "user", "label:version", ...
-  std::vector<std::string> packages_added;    // names; filled once package
-  std::vector<std::string> packages_removed;  // inventories are recorded
+  std::vector<std::string> packages_added;    // names
+  std::vector<std::string> packages_removed;
   std::vector<std::string> packages_upgraded;
   std::vector<std::string> packages_downgraded;
   int configs_changed = 0;

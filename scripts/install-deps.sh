@@ -12,8 +12,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # sample images and references
   mmdebstrap umoci skopeo libarchive-tools zstd xxhash jq ca-certificates
-  # second opinions for the package readers: rpm (and rpmbuild), gpg
-  rpm gpg openssl
+  # second opinions for the package readers: rpm (and rpmbuild), gpg,
+  # openssl (a password hash), sqlite3 (rpmdb.sqlite edits)
+  rpm gpg openssl sqlite3
 )
 
 # Node.js and npm for the gRPC interop test, when the machine has none.

@@ -208,6 +208,47 @@ TEST(EventsEndToEnd, FiltersAndAStalledSubscriberDoNotAffectOthers) {
   stalled_ctx.TryCancel();
 }
 
+// --package: only the moves whose drift touches the package, with the
+// package drift in the event (the RPM sample: v1 -> v2 upgrades dci-conf
+// and erases dci-gone; v2 -> v3 edits a config only).
+TEST(EventsEndToEnd, PackageFilterSeesOnlyMovesTouchingThePackage) {
+  const std::string rpm = SamplesDir() + "/rpm/layout";
+  if (!Exists(rpm + "/index.json")) {
+    if (std::getenv("CI")) FAIL() << "no RPM sample at " << rpm;
+    GTEST_SKIP() << "SKIPPED: no RPM sample; run scripts/make-rpm-image.sh";
+  }
+  DcidProcess dcid;
+  ASSERT_TRUE(dcid.ok());
+  v1::SubscribeRequest conf = Since(0);
+  conf.set_package("dci-conf");
+  v1::SubscribeRequest epoch = Since(0);
+  epoch.set_package("dci-epoch");
+  Subscriber sub_conf(dcid.address(), conf);
+  Subscriber sub_epoch(dcid.address(), epoch);
+  for (const char* v : {"rpm-v1", "rpm-v2", "rpm-v3"}) {
+    CommandResult r =
+        dcid.Dci({"index", "oci:" + rpm + ":" + v, "--tag", "rpm/app:latest"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // 1 IMAGE_INDEXED, 2 TAG_CREATED, 3 IMAGE_INDEXED, 4 TAG_MOVED (v1->v2),
+  // 5 IMAGE_INDEXED, 6 TAG_MOVED (v2->v3).
+  Subscriber all(dcid.address(), Since(0));
+  ASSERT_EQ(all.WaitFor(6).size(), 6u);
+  auto events = sub_conf.WaitFor(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  events = sub_conf.WaitFor(1);
+  ASSERT_EQ(Lines(events), (std::vector<std::string>{"4 TAG_MOVED rpm/app:latest"}));
+  const v1::DriftSummary& d = events[0].drift();
+  EXPECT_EQ(std::vector<std::string>(d.packages_upgraded().begin(),
+                                     d.packages_upgraded().end()),
+            std::vector<std::string>{"dci-conf"});
+  EXPECT_EQ(std::vector<std::string>(d.packages_removed().begin(),
+                                     d.packages_removed().end()),
+            std::vector<std::string>{"dci-gone"});
+  EXPECT_EQ(d.packages_added_size(), 0);
+  EXPECT_EQ(sub_epoch.WaitFor(0).size(), 0u);
+}
+
 TEST(EventsEndToEnd, WatchResumesFromItsCursorFile) {
   REQUIRE_TESTDATA();
   DcidProcess dcid;
