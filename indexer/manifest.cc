@@ -227,15 +227,16 @@ absl::StatusOr<std::vector<Descriptor>> ParseIndex(const json& doc) {
   return out;
 }
 
-// Reads a blob named by `d` and checks it against `d` (rule 1).
+// Reads the file at `path` (by default the blob named by `d`) and checks it
+// against `d` (rule 1).
 absl::StatusOr<std::string> ReadBlob(ImageSource& source, const Descriptor& d,
-                                     size_t max_bytes) {
+                                     size_t max_bytes, std::string path = "") {
   if (d.size > static_cast<long long>(max_bytes)) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "descriptor size ", d.size, " bytes is over the limit of ", max_bytes));
   }
-  absl::StatusOr<std::string> data =
-      source.ReadAll(BlobPath(d.digest), static_cast<size_t>(d.size));
+  absl::StatusOr<std::string> data = source.ReadAll(
+      path.empty() ? BlobPath(d.digest) : path, static_cast<size_t>(d.size));
   if (absl::IsResourceExhausted(data.status())) {
     return absl::DataLossError(
         absl::StrCat("blob is larger than its descriptor's size ", d.size));
@@ -314,10 +315,31 @@ absl::StatusOr<Compression> LayerCompression(absl::string_view media_type) {
       absl::StrCat("unknown layer media type ", Quote(media_type)));
 }
 
+// Walks index -> manifest -> config. In a layout every document is a blob;
+// in a registry (`registry`), indexes and manifests come from the source's
+// "manifests/<digest>" path and layer sizes are checked while streaming.
 class OciResolver {
  public:
-  OciResolver(ImageSource& source, const Platform& want, ResolvedImage* out)
-      : source_(source), want_(want), out_(*out) {}
+  OciResolver(ImageSource& source, const Platform& want, ResolvedImage* out,
+              bool registry = false)
+      : source_(source), want_(want), out_(*out), registry_(registry) {}
+
+  // A registry's image by tag or digest: the manifest (or index) the
+  // reference names, which must match the digest when one is given.
+  absl::Status ResolveRegistry(const ImageRef& ref) {
+    const std::string reference = ref.digest.empty() ? ref.tag : ref.digest;
+    absl::StatusOr<std::string> text =
+        source_.ReadAll(absl::StrCat("manifests/", reference), kMaxManifestBytes);
+    if (!text.ok()) return text.status();
+    Descriptor root;
+    root.digest = Sha256::Of(*text);
+    root.size = static_cast<long long>(text->size());
+    if (!ref.digest.empty() && root.digest != ref.digest) {
+      return absl::DataLossError(absl::StrCat("manifest ", Short(ref.digest),
+                                              ": content is ", root.digest));
+    }
+    return ResolveDocument(root, *std::move(text), 1);
+  }
 
   // index.json (image-layout.md) and the tag in it.
   absl::Status ResolveLayout(const std::string& tag) {
@@ -401,7 +423,9 @@ class OciResolver {
  private:
   // Rule 3, then either an index (pick a platform, go on) or a manifest.
   absl::Status Resolve(const Descriptor& d, int depth) {
-    absl::StatusOr<std::string> blob = ReadBlob(source_, d, kMaxManifestBytes);
+    absl::StatusOr<std::string> blob =
+        ReadBlob(source_, d, kMaxManifestBytes,
+                 registry_ ? absl::StrCat("manifests/", d.digest) : "");
     if (!blob.ok()) {
       return Annotate(blob.status(),
                       absl::StrCat(KindOfMediaType(d.media_type) == Kind::kIndex
@@ -409,7 +433,13 @@ class OciResolver {
                                        : "manifest ",
                                    Short(d.digest)));
     }
-    absl::StatusOr<json> doc = ParseJson(*blob);
+    return ResolveDocument(d, *std::move(blob), depth);
+  }
+
+  // `blob`, the verified content of `d`: an index or a manifest.
+  absl::Status ResolveDocument(const Descriptor& d, std::string blob,
+                               int depth) {
+    absl::StatusOr<json> doc = ParseJson(blob);
     std::string blob_media_type;
     absl::Status s = doc.status();
     if (s.ok() && !doc->is_object()) {
@@ -429,7 +459,7 @@ class OciResolver {
       return Annotate(ResolveIndex(d, *doc, depth),
                       absl::StrCat("index ", Short(d.digest)));
     }
-    return Annotate(ResolveManifest(d, *doc, blob_media_type, *std::move(blob)),
+    return Annotate(ResolveManifest(d, *doc, blob_media_type, std::move(blob)),
                     absl::StrCat("manifest ", Short(d.digest)));
   }
 
@@ -570,6 +600,7 @@ class OciResolver {
     for (size_t i = 0; i < layers.size(); ++i) {
       LayerDescriptor& l = layers[i];
       l.diff_id = out_.config.diff_ids[i];
+      if (registry_) continue;  // the blob stream checks size and digest
       absl::StatusOr<long long> size = source_.Size(l.source_path);
       std::string context =
           absl::StrCat("layer ", i, " (", Short(l.digest), ")");
@@ -586,6 +617,7 @@ class OciResolver {
   ImageSource& source_;
   const Platform& want_;
   ResolvedImage& out_;
+  const bool registry_;
 };
 
 // ------------------------------------------------------------ docker-archive
@@ -900,10 +932,15 @@ absl::StatusOr<ResolvedImage> ResolveImage(ImageSource& source,
     case Transport::kDockerArchive:
       DCI_RETURN_IF_ERROR(ResolveDockerArchive(source, ref, &out));
       break;
+    case Transport::kRegistry: {
+      OciResolver r(source, want, &out, /*registry=*/true);
+      DCI_RETURN_IF_ERROR(r.ResolveRegistry(ref));
+      break;
+    }
     default:
       return absl::InvalidArgumentError(absl::StrCat(
-          "ResolveImage reads oci, oci-archive and docker-archive images, "
-          "not ",
+          "ResolveImage reads oci, oci-archive, docker-archive and docker:// "
+          "images, not ",
           TransportName(ref.transport)));
   }
   // Outside an index nothing chose by platform: say so when the image is

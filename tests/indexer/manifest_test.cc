@@ -1513,19 +1513,86 @@ TEST(DockerArchive, MissingLayerIsNotFoundAndBrokenManifestJsonInvalid) {
             "no manifest.json: not a docker-archive (docker save) tarball");
 }
 
-TEST(ResolveImage, RegistryAndRootfsTransportsAreInvalidArgument) {
+TEST(ResolveImage, RootfsTransportsAreInvalidArgument) {
   TempDir tmp;
   fs::create_directories(tmp.Sub("x"));
   absl::StatusOr<std::unique_ptr<ImageSource>> src =
       OpenDirectorySource(tmp.Sub("x"));
   ASSERT_TRUE(src.ok());
   ImageRef ref;
-  ref.transport = Transport::kRegistry;
-  EXPECT_EQ(ResolveImage(**src, ref, {}).status().code(),
-            absl::StatusCode::kInvalidArgument);
   ref.transport = Transport::kRootfsDir;
   EXPECT_EQ(ResolveImage(**src, ref, {}).status().code(),
             absl::StatusCode::kInvalidArgument);
+  ref.transport = Transport::kRootfsTar;
+  EXPECT_EQ(ResolveImage(**src, ref, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// docker://: the source serves "manifests/<tag or digest>" (indexes and
+// manifests) and "blobs/sha256/<hex>" (config, layers), as a registry's
+// endpoints do. A directory shaped that way stands in for one here.
+TEST(ResolveImage, RegistryByTagThroughAnIndexAndByDigest) {
+  TempDir tmp;
+  LayoutWriter w(tmp.Sub("reg"));
+  BuiltImage amd = WriteImage(w, Platform{"linux", "amd64", ""});
+  BuiltImage arm = WriteImage(w, Platform{"linux", "arm64", "v8"});
+  const std::string index =
+      json{{"schemaVersion", 2},
+           {"mediaType", kOciIndex},
+           {"manifests", json::array({amd.desc, arm.desc})}}
+          .dump();
+  const std::string index_digest = Sha256::Of(index);
+  WriteFile(tmp.Sub("reg/manifests/v1"), index);
+  WriteFile(tmp.Sub("reg/manifests/" + index_digest), index);
+  for (const BuiltImage* b : {&amd, &arm}) {
+    WriteFile(tmp.Sub("reg/manifests/" + b->desc["digest"].get<std::string>()),
+              b->manifest);
+  }
+  absl::StatusOr<std::unique_ptr<ImageSource>> src =
+      OpenDirectorySource(tmp.Sub("reg"));
+  ASSERT_TRUE(src.ok());
+  ImageRef ref;
+  ref.transport = Transport::kRegistry;
+  ref.path = "127.0.0.1:5000/app";
+  ref.tag = "v1";
+  absl::StatusOr<ResolvedImage> img =
+      ResolveImage(**src, ref, Platform{"linux", "arm64", ""});
+  ASSERT_TRUE(img.ok()) << img.status();
+  EXPECT_EQ(img->index_digest, index_digest);
+  EXPECT_EQ(img->manifest_digest, arm.desc["digest"]);
+  EXPECT_EQ(img->config_digest, arm.config_digest);
+  EXPECT_EQ(DiffIds(*img), arm.diff_ids);
+  ASSERT_EQ(img->layers.size(), 1u);
+  EXPECT_EQ(img->layers[0].source_path,
+            "blobs/sha256/" + Hex(arm.layer_digests[0]));
+
+  // By digest, straight to the manifest.
+  ref.tag.clear();
+  ref.digest = amd.desc["digest"];
+  img = ResolveImage(**src, ref, {});
+  ASSERT_TRUE(img.ok()) << img.status();
+  EXPECT_EQ(img->manifest_digest, amd.desc["digest"]);
+  EXPECT_EQ(img->index_digest, "");
+
+  // A registry that answers a digest with other bytes.
+  WriteFile(tmp.Sub("reg/manifests/" + amd.desc["digest"].get<std::string>()),
+            arm.manifest);
+  img = ResolveImage(**src, ref, {});
+  ASSERT_EQ(img.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Message(img.status()),
+            absl::StrCat("manifest ", amd.desc["digest"].get<std::string>().substr(0, 19),
+                         "…: content is ", arm.desc["digest"].get<std::string>()));
+
+  // Schema 1 is refused by name.
+  WriteFile(tmp.Sub("reg/manifests/old"),
+            R"({"schemaVersion":1,"name":"app","tag":"old","fsLayers":[]})");
+  ref.digest.clear();
+  ref.tag = "old";
+  img = ResolveImage(**src, ref, {});
+  ASSERT_EQ(img.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(Message(img.status()).find("Docker schema 1 manifests are not supported"),
+            std::string::npos)
+      << img.status();
 }
 
 // ------------------------------------------------------ skopeo cross-checks
