@@ -9,12 +9,14 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libarchive-dev libxxhash-dev libabsl-dev libspdlog-dev libsqlite3-dev
   libisal-dev libzstd-dev nlohmann-json3-dev libssl-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libcurl4-openssl-dev
   # sample images and references
   mmdebstrap umoci skopeo libarchive-tools zstd xxhash jq ca-certificates
   # second opinions for the package readers: rpm (and rpmbuild), gpg,
   # openssl (a password hash), sqlite3 (rpmdb.sqlite edits)
   rpm gpg openssl sqlite3
+  # registry client tests: a real registry on 127.0.0.1, htpasswd
+  docker-registry apache2-utils
 )
 
 # Node.js and npm for the gRPC interop test, when the machine has none.
@@ -37,3 +39,15 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The docker-registry package enables a service with its default config,
+# which listens on all interfaces (:5000). dci's tests start their own
+# registry on 127.0.0.1 with their own config: keep the packaged one off.
+if [[ " ${missing[*]} " == *" docker-registry "* ]]; then
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/docker-registry ]; then
+    /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+    update-rc.d docker-registry disable >/dev/null 2>&1 || true
+  fi
+fi
