@@ -11,6 +11,7 @@
 #include "indexer/image_ref.h"
 #include "indexer/image_source.h"
 #include "indexer/manifest.h"
+#include "indexer/registry_source.h"
 
 namespace dci {
 
@@ -36,6 +37,11 @@ namespace {
 std::vector<TagRef> SourceTags(const ImageRef& ref,
                                const ResolvedImage& image) {
   std::vector<TagRef> out;
+  // docker://HOST/REPO:TAG names itself HOST/REPO:TAG, as `docker pull`
+  // would.
+  if (ref.transport == Transport::kRegistry && !ref.tag.empty()) {
+    out.push_back({ref.path, ref.tag});
+  }
   for (const std::string& s : image.source_tags) {
     if (ref.transport == Transport::kDockerArchive ||
         s.find_first_of(":/") != std::string::npos) {
@@ -56,18 +62,19 @@ std::vector<TagRef> SourceTags(const ImageRef& ref,
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<ImageSource>> OpenSource(const ImageRef& ref) {
+absl::StatusOr<std::unique_ptr<ImageSource>> OpenSource(
+    const ImageRef& ref, const RegistryOptions& registry) {
   switch (ref.transport) {
     case Transport::kOciDir:
       return OpenDirectorySource(ref.path);
     case Transport::kOciArchive:
     case Transport::kDockerArchive:
       return OpenTarSource(ref.path);
-    case Transport::kRegistry:
-      return absl::FailedPreconditionError(
-          "indexing from a registry (docker://) is not available in this "
-          "version: copy the image with `skopeo copy` to oci: or "
-          "oci-archive: first");
+    case Transport::kRegistry: {
+      DCI_ASSIGN_OR_RETURN(std::unique_ptr<RegistrySource> s,
+                           RegistrySource::Open(ref, registry));
+      return std::unique_ptr<ImageSource>(std::move(s));
+    }
     case Transport::kRootfsDir:
     case Transport::kRootfsTar:
       return absl::InvalidArgumentError(
@@ -76,27 +83,9 @@ absl::StatusOr<std::unique_ptr<ImageSource>> OpenSource(const ImageRef& ref) {
   return absl::InvalidArgumentError("unknown transport");
 }
 
-}  // namespace
-
-absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
-                                            const IndexOptions& options,
-                                            const IndexProgressFn& progress) {
-  auto start = std::chrono::steady_clock::now();
-  DCI_ASSIGN_OR_RETURN(ImageRef ref, ParseImageRef(ref_text));
-  DCI_ASSIGN_OR_RETURN(std::unique_ptr<ImageSource> source, OpenSource(ref));
-  DCI_ASSIGN_OR_RETURN(ResolvedImage image,
-                       ResolveImage(*source, ref, options.platform));
-
-  IndexSummary summary;
-  summary.manifest_digest = image.manifest_digest;
-  summary.config_digest = image.config_digest;
-  summary.platform = image.config.platform;
-  summary.index_digest = image.index_digest;
-  summary.available_platforms = image.available_platforms;
-  summary.warnings = image.warnings;
-  summary.tags = options.tags.empty() ? SourceTags(ref, image) : options.tags;
+// What the database records of a resolved image, before its layers' entries.
+ImageRecord RecordOf(const ImageRef& ref, const ResolvedImage& image) {
   const int n = static_cast<int>(image.layers.size());
-
   // History steps that made a layer, in order (config.md "history").
   std::vector<int> history_of_layer(n, -1);
   for (int h = 0, l = 0; h < static_cast<int>(image.config.history.size()) &&
@@ -120,7 +109,6 @@ absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
   record.index_digest = image.index_digest;
   record.source = ref.ToString();
   record.warnings = image.warnings;
-  std::vector<std::string> diff_ids;
   for (int i = 0; i < n; ++i) {
     const LayerDescriptor& d = image.layers[i];
     ImageLayer l;
@@ -131,8 +119,48 @@ absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
     l.blob_size = d.size;
     l.history_index = history_of_layer[i];
     record.layers.push_back(l);
-    diff_ids.push_back(d.diff_id);
   }
+  return record;
+}
+
+}  // namespace
+
+absl::StatusOr<ImageRecord> Indexer::Inspect(const std::string& ref_text,
+                                             const IndexOptions& options) {
+  DCI_ASSIGN_OR_RETURN(ImageRef ref, ParseImageRef(ref_text));
+  DCI_ASSIGN_OR_RETURN(std::unique_ptr<ImageSource> source,
+                       OpenSource(ref, options.registry));
+  DCI_ASSIGN_OR_RETURN(ResolvedImage image,
+                       ResolveImage(*source, ref, options.platform));
+  return RecordOf(ref, image);
+}
+
+absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
+                                            const IndexOptions& options,
+                                            const IndexProgressFn& progress) {
+  auto start = std::chrono::steady_clock::now();
+  DCI_ASSIGN_OR_RETURN(ImageRef ref, ParseImageRef(ref_text));
+  DCI_ASSIGN_OR_RETURN(std::unique_ptr<ImageSource> source,
+                       OpenSource(ref, options.registry));
+  const RegistrySource* registry_source =
+      ref.transport == Transport::kRegistry
+          ? static_cast<const RegistrySource*>(source.get())
+          : nullptr;
+  DCI_ASSIGN_OR_RETURN(ResolvedImage image,
+                       ResolveImage(*source, ref, options.platform));
+
+  IndexSummary summary;
+  summary.manifest_digest = image.manifest_digest;
+  summary.config_digest = image.config_digest;
+  summary.platform = image.config.platform;
+  summary.index_digest = image.index_digest;
+  summary.available_platforms = image.available_platforms;
+  summary.warnings = image.warnings;
+  summary.tags = options.tags.empty() ? SourceTags(ref, image) : options.tags;
+  const int n = static_cast<int>(image.layers.size());
+  ImageRecord record = RecordOf(ref, image);
+  std::vector<std::string> diff_ids;
+  for (const ImageLayer& l : record.layers) diff_ids.push_back(l.diff_id);
 
   DCI_ASSIGN_OR_RETURN(std::vector<bool> known, store_->HasLayers(diff_ids));
   std::vector<NewLayer> new_layers;
@@ -212,6 +240,9 @@ absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
   summary.layers_new = committed.layers_new;
   summary.layers_known = committed.layers_known;
   summary.tag_changes = committed.tag_changes;
+  if (registry_source != nullptr) {
+    summary.bytes_fetched = registry_source->bytes_fetched();
+  }
   summary.seconds = std::chrono::duration<double>(
                         std::chrono::steady_clock::now() - start)
                         .count();

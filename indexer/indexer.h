@@ -20,6 +20,7 @@
 #include "indexer/image_config.h"
 #include "indexer/inventory.h"
 #include "indexer/layer_reader.h"
+#include "indexer/registry/registry_options.h"
 #include "store/store.h"
 
 namespace dci {
@@ -31,6 +32,8 @@ struct IndexOptions {
   std::vector<TagRef> tags;
   LayerLimits limits;
   InventoryOptions inventory;
+  // docker:// only: TLS, credentials, retries.
+  RegistryOptions registry;
 };
 
 struct IndexProgress {
@@ -55,6 +58,9 @@ struct IndexSummary {
   int layers_new = 0;
   int layers_known = 0;
   int64_t entries = 0;  // entries of the layers read now
+  // docker:// only: body bytes received from the registry (manifests,
+  // config, new layers; known layers are not fetched at all).
+  int64_t bytes_fetched = 0;
   double seconds = 0;
   std::vector<TagRef> tags;
   std::vector<CommitResult::TagChange> tag_changes;
@@ -72,6 +78,12 @@ class Indexer {
   absl::StatusOr<IndexSummary> Index(const std::string& ref,
                                      const IndexOptions& options,
                                      const IndexProgressFn& progress);
+
+  // Resolves `ref` and reads its manifest and config only (for docker://,
+  // no layer is fetched): what indexing would record of the image, less
+  // its layers' entries. Stores nothing.
+  absl::StatusOr<ImageRecord> Inspect(const std::string& ref,
+                                      const IndexOptions& options);
 
  private:
   Store* store_;  // not owned

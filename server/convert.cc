@@ -231,6 +231,7 @@ v1::IndexSummary ToProto(const IndexSummary& s) {
   out.set_already_indexed(s.already_indexed);
   out.set_layers_new(s.layers_new);
   out.set_layers_known(s.layers_known);
+  out.set_bytes_fetched(s.bytes_fetched);
   out.set_entries(s.entries);
   out.set_seconds(s.seconds);
   for (const TagRef& t : s.tags) {

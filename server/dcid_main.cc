@@ -199,6 +199,10 @@ int main(int argc, char** argv) {
   options.limits = flags.limits;
   options.heartbeat = absl::Seconds(flags.heartbeat_seconds);
   dci::DciService service(store->get(), &hub, options);
+  dci::IndexOptions watch_options;
+  watch_options.limits = flags.limits;
+  dci::RegistryWatcher watcher(store->get(), watch_options);
+  service.SetRegistryWatcher(&watcher);
   absl::Notification stop_pruning;
   std::thread pruner;
   if (flags.retention != absl::InfiniteDuration()) {
@@ -216,6 +220,7 @@ int main(int argc, char** argv) {
     spdlog::error("cannot listen on {}", flags.listen);
     return 1;
   }
+  watcher.Start();
   std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
   spdlog::info("listening on {}:{}", host, port);
   if (!flags.port_file.empty()) {
@@ -234,6 +239,7 @@ int main(int argc, char** argv) {
   });
   server->Wait();
   waiter.join();
+  watcher.Stop();
   stop_pruning.Notify();
   if (pruner.joinable()) pruner.join();
   spdlog::info("stopped");

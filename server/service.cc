@@ -13,6 +13,10 @@
 #include "diff/diff.h"
 #include "diff/inventory.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/time/time.h"
+#include "base/status_macros.h"
+#include "indexer/image_ref.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/escaping.h"
 #include "base/path.h"
@@ -23,6 +27,101 @@
 #include "server/convert.h"
 
 namespace dci {
+namespace {
+
+RegistryOptions RegistryOptionsOf(const v1::RegistryAccess& a) {
+  RegistryOptions o;
+  o.tls_verify = !a.skip_tls_verify();
+  o.cert_dir = a.cert_dir();
+  o.credentials = a.credentials();
+  o.authfile = a.authfile();
+  return o;
+}
+
+std::string Rfc3339(int64_t us) {
+  if (us == 0) return "";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(us),
+                          absl::UTCTimeZone());
+}
+
+v1::RepoWatch ToProto(const RegistryWatch& w) {
+  v1::RepoWatch out;
+  out.set_repository(w.repository);
+  out.set_tag_glob(w.tag_glob);
+  out.set_interval_seconds(w.interval_s);
+  out.set_platform(w.platform);
+  out.mutable_registry()->set_skip_tls_verify(w.skip_tls_verify);
+  out.mutable_registry()->set_cert_dir(w.cert_dir);
+  out.mutable_registry()->set_authfile(w.authfile);
+  out.set_added_at(Rfc3339(w.added_at_us));
+  out.set_last_poll(Rfc3339(w.last_poll_us));
+  out.set_last_error(w.last_error);
+  return out;
+}
+
+// "docker://HOST/REPO" or "HOST/REPO" -> "HOST/REPO", as tags name it.
+absl::StatusOr<std::string> WatchedRepository(const std::string& text) {
+  const std::string ref = absl::StartsWith(text, "docker://")
+                              ? text
+                              : absl::StrCat("docker://", text);
+  DCI_ASSIGN_OR_RETURN(ImageRef r, ParseImageRef(ref));
+  if (!r.digest.empty() || (r.tag != "latest" && !r.tag.empty()) ||
+      absl::EndsWith(ref, ":latest")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "watch a repository, not a tag or digest: \"", text,
+        "\" (pick tags with --tags GLOB)"));
+  }
+  return r.path;
+}
+
+}  // namespace
+
+grpc::Status DciService::WatchRepo(grpc::ServerContext* ctx,
+                                   const v1::WatchRepoRequest* req,
+                                   v1::RepoWatch* resp) {
+  absl::StatusOr<std::string> repo = WatchedRepository(req->repository());
+  if (!repo.ok()) return ToGrpcStatus(repo.status());
+  if (!req->registry().credentials().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "dcid keeps no password for a watch: give --authfile");
+  }
+  RegistryWatch w;
+  w.repository = *repo;
+  w.tag_glob = req->tag_glob().empty() ? "*" : req->tag_glob();
+  w.interval_s = req->interval_seconds() > 0 ? req->interval_seconds() : 60;
+  if (!req->platform().empty()) {
+    absl::StatusOr<Platform> p = ParsePlatform(req->platform());
+    if (!p.ok()) return ToGrpcStatus(p.status());
+    w.platform = req->platform();
+  }
+  w.skip_tls_verify = req->registry().skip_tls_verify();
+  w.cert_dir = req->registry().cert_dir();
+  w.authfile = req->registry().authfile();
+  absl::StatusOr<RegistryWatch> put = store_->PutRegistryWatch(w);
+  if (!put.ok()) return ToGrpcStatus(put.status());
+  spdlog::info("watching {} (tags {}, every {} s)", put->repository,
+               put->tag_glob, put->interval_s);
+  if (watcher_ != nullptr) watcher_->Wake();
+  *resp = ToProto(*put);
+  return grpc::Status::OK;
+}
+
+grpc::Status DciService::ListRepoWatches(grpc::ServerContext* ctx,
+                                         const v1::ListRepoWatchesRequest* req,
+                                         v1::ListRepoWatchesResponse* resp) {
+  absl::StatusOr<std::vector<RegistryWatch>> all = store_->RegistryWatches();
+  if (!all.ok()) return ToGrpcStatus(all.status());
+  for (const RegistryWatch& w : *all) *resp->add_watches() = ToProto(w);
+  return grpc::Status::OK;
+}
+
+grpc::Status DciService::UnwatchRepo(grpc::ServerContext* ctx,
+                                     const v1::UnwatchRepoRequest* req,
+                                     v1::UnwatchRepoResponse* resp) {
+  absl::StatusOr<std::string> repo = WatchedRepository(req->repository());
+  if (!repo.ok()) return ToGrpcStatus(repo.status());
+  return ToGrpcStatus(store_->RemoveRegistryWatch(*repo));
+}
 
 grpc::Status DciService::Index(grpc::ServerContext* ctx,
                                const v1::IndexRequest* req,
@@ -39,6 +138,7 @@ grpc::Status DciService::Index(grpc::ServerContext* ctx,
     if (!tag.ok()) return ToGrpcStatus(tag.status());
     options.tags.push_back(*tag);
   }
+  options.registry = RegistryOptionsOf(req->registry());
   // Progress comes from the layer reading threads: one writer at a time,
   // and at most every 100 ms except for phase changes.
   std::mutex mu;
@@ -98,6 +198,24 @@ grpc::Status DciService::GetImage(grpc::ServerContext* ctx,
   absl::StatusOr<ImageInventory> inv = LoadInventory(*store_, *r, *tree, false);
   if (!inv.ok()) return ToGrpcStatus(inv.status());
   *resp->mutable_system() = ToProto(*inv);
+  return grpc::Status::OK;
+}
+
+grpc::Status DciService::Inspect(grpc::ServerContext* ctx,
+                                 const v1::InspectRequest* req,
+                                 v1::Image* resp) {
+  IndexOptions options;
+  if (!req->platform().empty()) {
+    absl::StatusOr<Platform> p = ParsePlatform(req->platform());
+    if (!p.ok()) return ToGrpcStatus(p.status());
+    options.platform = *p;
+  }
+  options.registry = RegistryOptionsOf(req->registry());
+  absl::StatusOr<ImageRecord> r = indexer_.Inspect(req->reference(), options);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  absl::StatusOr<v1::Image> img = ToProto(*r);
+  if (!img.ok()) return ToGrpcStatus(img.status());
+  *resp = std::move(*img);
   return grpc::Status::OK;
 }
 

@@ -13,6 +13,7 @@
 #include "indexer/indexer.h"
 #include "server/drift_cache.h"
 #include "server/event_hub.h"
+#include "server/registry_watcher.h"
 #include "store/store.h"
 
 namespace dci {
@@ -29,6 +30,10 @@ class DciService final : public v1::Dci::Service {
       : store_(store), hub_(hub), indexer_(store), drift_(store),
         options_(options) {}
 
+  // The watcher to wake when a watch is added (optional; set before
+  // serving).
+  void SetRegistryWatcher(RegistryWatcher* watcher) { watcher_ = watcher; }
+
   // Ends every Subscribe stream promptly; call before Server::Shutdown.
   void BeginShutdown() { stopping_ = true; }
 
@@ -40,6 +45,18 @@ class DciService final : public v1::Dci::Service {
   grpc::Status GetImage(grpc::ServerContext* ctx,
                         const v1::GetImageRequest* req,
                         v1::Image* resp) override;
+  grpc::Status Inspect(grpc::ServerContext* ctx,
+                       const v1::InspectRequest* req,
+                       v1::Image* resp) override;
+  grpc::Status WatchRepo(grpc::ServerContext* ctx,
+                         const v1::WatchRepoRequest* req,
+                         v1::RepoWatch* resp) override;
+  grpc::Status ListRepoWatches(grpc::ServerContext* ctx,
+                               const v1::ListRepoWatchesRequest* req,
+                               v1::ListRepoWatchesResponse* resp) override;
+  grpc::Status UnwatchRepo(grpc::ServerContext* ctx,
+                           const v1::UnwatchRepoRequest* req,
+                           v1::UnwatchRepoResponse* resp) override;
   grpc::Status ListFiles(grpc::ServerContext* ctx,
                          const v1::ListFilesRequest* req,
                          v1::ListFilesResponse* resp) override;
@@ -70,6 +87,7 @@ class DciService final : public v1::Dci::Service {
   DriftCache drift_;
   const Options options_;
   std::atomic<bool> stopping_{false};
+  RegistryWatcher* watcher_ = nullptr;
 };
 
 }  // namespace dci

@@ -134,6 +134,8 @@ int64_t Database::LastInsertRowId() const {
   return sqlite3_last_insert_rowid(db_.get());
 }
 
+int64_t Database::Changes() const { return sqlite3_changes64(db_.get()); }
+
 Transaction::~Transaction() {
   if (open_) (void)db_.Exec("ROLLBACK");
 }

@@ -77,6 +77,8 @@ class Database {
   // Runs one or more statements that return no rows.
   absl::Status Exec(absl::string_view sql);
   int64_t LastInsertRowId() const;
+  // Rows the last INSERT, UPDATE or DELETE changed.
+  int64_t Changes() const;
   sqlite3* raw() const { return db_.get(); }
 
  private:

@@ -119,23 +119,6 @@ absl::StatusOr<std::vector<std::vector<LayerEntry>>> EntriesAtOn(
 }  // namespace
 
 // A reader connection borrowed from the pool, returned on destruction.
-class Store::ReaderLease {
- public:
-  ReaderLease(Store* store, std::unique_ptr<Database> db)
-      : store_(store), db_(std::move(db)) {}
-  ReaderLease(ReaderLease&&) = default;
-  ~ReaderLease() {
-    if (db_ == nullptr) return;
-    absl::MutexLock lock(&store_->pool_mu_);
-    if (store_->readers_.size() < 8) store_->readers_.push_back(std::move(db_));
-  }
-  Database& operator*() { return *db_; }
-  Database* operator->() { return db_.get(); }
-
- private:
-  Store* store_;
-  std::unique_ptr<Database> db_;
-};
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   DCI_ASSIGN_OR_RETURN(std::unique_ptr<Database> db,

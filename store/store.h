@@ -118,6 +118,21 @@ struct CommitResult {
 
 // One row of a tag's timeline: the tag pointed at `image_id` from
 // first_seen to last_seen (unix seconds).
+// A registry repository dcid polls (migrations/0004_registry_watches.sql).
+struct RegistryWatch {
+  int64_t id = 0;
+  std::string repository;  // HOST[:PORT]/REPO
+  std::string tag_glob = "*";
+  int64_t interval_s = 60;
+  std::string platform;
+  bool skip_tls_verify = false;
+  std::string cert_dir;
+  std::string authfile;
+  int64_t added_at_us = 0;
+  int64_t last_poll_us = 0;  // 0: not polled yet
+  std::string last_error;    // of the last poll; "" when it went well
+};
+
 struct TagHistoryEntry {
   int64_t image_id = 0;
   std::string image_digest;
@@ -161,6 +176,15 @@ class Store {
   // Removes NAME:TAG (the image stays), with a TAG_REMOVED event.
   // NotFound if the tag does not exist.
   absl::StatusOr<EventRecord> RemoveTag(const TagRef& tag);
+
+  // Registry watches (store/registry_watches.cc). Adding a repository
+  // already watched replaces its settings and makes it due now.
+  absl::StatusOr<RegistryWatch> PutRegistryWatch(const RegistryWatch& watch);
+  absl::StatusOr<std::vector<RegistryWatch>> RegistryWatches();
+  // NotFound when the repository is not watched.
+  absl::Status RemoveRegistryWatch(const std::string& repository);
+  absl::Status RecordRegistryPoll(int64_t id, int64_t at_us,
+                                  const std::string& error);
 
   // Set once, before the store is shared between threads.
   void SetCommitObserver(CommitObserver observer);
@@ -260,6 +284,26 @@ class Store {
   std::unique_ptr<Database> writer_ ABSL_GUARDED_BY(write_mu_);
   absl::Mutex pool_mu_;
   std::vector<std::unique_ptr<Database>> readers_ ABSL_GUARDED_BY(pool_mu_);
+};
+
+// A reader connection borrowed from the store's pool, returned on
+// destruction.
+class Store::ReaderLease {
+ public:
+  ReaderLease(Store* store, std::unique_ptr<Database> db)
+      : store_(store), db_(std::move(db)) {}
+  ReaderLease(ReaderLease&&) = default;
+  ~ReaderLease() {
+    if (db_ == nullptr) return;
+    absl::MutexLock lock(&store_->pool_mu_);
+    if (store_->readers_.size() < 8) store_->readers_.push_back(std::move(db_));
+  }
+  Database& operator*() { return *db_; }
+  Database* operator->() { return db_.get(); }
+
+ private:
+  Store* store_;
+  std::unique_ptr<Database> db_;
 };
 
 }  // namespace dci

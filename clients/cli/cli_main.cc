@@ -36,8 +36,15 @@ constexpr char kUsage[] = R"(usage: dci [global flags] COMMAND [args]
 
 Commands:
   index REF [--tag NAME:TAG]... [--platform OS/ARCH[/VARIANT]]
+        [--tls-verify=false] [--cert-dir DIR] [--creds USER:PASS]
+        [--authfile FILE]
         index an image: oci:DIR[:TAG], oci-archive:FILE[:TAG],
-        docker-archive:FILE[:NAME:TAG]
+        docker-archive:FILE[:NAME:TAG], docker://HOST[:PORT]/REPO[:TAG|@DIGEST]
+        (streamed from the registry; layers already indexed are not fetched)
+  inspect REF [--platform ...] [registry flags as for index]
+                                an image's metadata from its manifest and
+                                config alone (docker://: no layer fetched);
+                                nothing is stored
   images                        list indexed images and their tags
   show IMAGE                    metadata, platform and layers of an image
   files IMAGE [--path GLOB] [--layer]
@@ -51,6 +58,12 @@ Commands:
                                 every image with the package, e.g.
                                 --version '>=1.0.1,<1.0.1g'
   find-file PATH | --hash HEX   every image containing it, and the layer
+  watch-repo add docker://HOST[:PORT]/REPO [--tags GLOB] [--interval 60s]
+        [--platform ...] [--tls-verify=false] [--cert-dir DIR] [--authfile F]
+                                dcid polls the repository: new or moved tags
+                                are indexed, vanished ones untagged, each
+                                with its event (see watch)
+  watch-repo list | watch-repo remove docker://HOST[:PORT]/REPO
   history NAME[:TAG]            each image a tag pointed to, when, and the
                                 drift from the one before (no TAG: all tags)
   untag NAME:TAG                remove a tag (the image stays)
@@ -91,7 +104,9 @@ bool TakesValue(const std::string& f) {
          f == "--tag" || f == "--platform" || f == "--path" ||
          f == "--since" || f == "--kind" || f == "--name" ||
          f == "--package" || f == "--cursor-file" || f == "--max-events" ||
-         f == "--only" || f == "--version" || f == "--type" || f == "--hash";
+         f == "--only" || f == "--version" || f == "--type" || f == "--hash" ||
+         f == "--cert-dir" || f == "--creds" || f == "--authfile" ||
+         f == "--tags" || f == "--interval";
 }
 
 bool Parse(int argc, char** argv, Args* a, std::string* err) {
@@ -170,6 +185,40 @@ std::string AbsoluteReference(const std::string& ref) {
   char cwd[4096];
   if (getcwd(cwd, sizeof cwd) == nullptr) return ref;
   return transport + ":" + cwd + "/" + rest;
+}
+
+std::string AbsolutePath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+// skopeo's registry flags: --tls-verify[=true|false], --cert-dir DIR,
+// --creds USER:PASS, --authfile FILE (paths made absolute: dcid reads them).
+bool SetRegistryAccess(const Args& args, dci::v1::RegistryAccess* a,
+                       std::string* err) {
+  if (auto it = args.flags.find("--tls-verify"); it != args.flags.end()) {
+    if (it->second != "" && it->second != "true" && it->second != "false") {
+      *err = "--tls-verify must be true or false";
+      return false;
+    }
+    a->set_skip_tls_verify(it->second == "false");
+  }
+  if (auto it = args.flags.find("--cert-dir"); it != args.flags.end()) {
+    a->set_cert_dir(AbsolutePath(it->second));
+  }
+  if (auto it = args.flags.find("--creds"); it != args.flags.end()) {
+    if (it->second.find(':') == std::string::npos) {
+      *err = "--creds must be USER:PASSWORD";
+      return false;
+    }
+    a->set_credentials(it->second);
+  }
+  if (auto it = args.flags.find("--authfile"); it != args.flags.end()) {
+    a->set_authfile(AbsolutePath(it->second));
+  }
+  return true;
 }
 
 class ProgressBar {
@@ -353,6 +402,7 @@ int main(int argc, char** argv) {
     if (auto it = args.flags.find("--platform"); it != args.flags.end()) {
       req.set_platform(it->second);
     }
+    if (!SetRegistryAccess(args, req.mutable_registry(), &err)) return Usage(err);
     ProgressBar bar(!json && isatty(STDERR_FILENO));
     auto reader = stub->Index(&ctx, req);
     dci::v1::IndexEvent ev;
@@ -384,6 +434,24 @@ int main(int argc, char** argv) {
     grpc::Status s = stub->ListImages(&ctx, {}, &resp);
     if (!s.ok()) return Fail(s, args.server);
     json ? PrintJson(resp) : dci::cli::RenderImages(resp, style, std::cout);
+    return kExitOk;
+  }
+  if (cmd == "inspect") {
+    if (pos.size() != 1) return Usage("inspect takes one image reference");
+    dci::v1::InspectRequest req;
+    req.set_reference(AbsoluteReference(pos[0]));
+    if (auto it = args.flags.find("--platform"); it != args.flags.end()) {
+      req.set_platform(it->second);
+    }
+    if (!SetRegistryAccess(args, req.mutable_registry(), &err)) return Usage(err);
+    dci::v1::Image resp;
+    grpc::Status s = stub->Inspect(&ctx, req, &resp);
+    if (!s.ok()) return Fail(s, args.server);
+    if (json) {
+      PrintJson(resp);
+    } else {
+      dci::cli::RenderImage(resp, style, std::cout);
+    }
     return kExitOk;
   }
   if (cmd == "show") {
@@ -510,6 +578,59 @@ int main(int argc, char** argv) {
   if (cmd == "watch") {
     if (!pos.empty()) return Usage("watch takes flags only");
     return Watch(*stub, args, json, style);
+  }
+  if (cmd == "watch-repo") {
+    const std::string sub = pos.empty() ? "" : pos[0];
+    if (sub == "add" && pos.size() == 2) {
+      dci::v1::WatchRepoRequest req;
+      req.set_repository(pos[1]);
+      if (auto it = args.flags.find("--tags"); it != args.flags.end()) {
+        req.set_tag_glob(it->second);
+      }
+      if (auto it = args.flags.find("--interval"); it != args.flags.end()) {
+        absl::Duration d;
+        if (!absl::ParseDuration(it->second, &d) || d < absl::Seconds(1)) {
+          return Usage("--interval must be a duration of 1s or more (60s, 5m, 1h)");
+        }
+        req.set_interval_seconds(absl::ToInt64Seconds(d));
+      }
+      if (auto it = args.flags.find("--platform"); it != args.flags.end()) {
+        req.set_platform(it->second);
+      }
+      if (args.flags.count("--creds")) {
+        return Usage("watch-repo keeps no password: give --authfile");
+      }
+      if (!SetRegistryAccess(args, req.mutable_registry(), &err)) return Usage(err);
+      dci::v1::RepoWatch resp;
+      grpc::Status s = stub->WatchRepo(&ctx, req, &resp);
+      if (!s.ok()) return Fail(s, args.server);
+      json ? PrintJson(resp)
+           : void(std::cout << "watching " << resp.repository() << " (tags "
+                            << resp.tag_glob() << ", every "
+                            << resp.interval_seconds() << " s)\n");
+      return kExitOk;
+    }
+    if (sub == "list" && pos.size() == 1) {
+      dci::v1::ListRepoWatchesResponse resp;
+      grpc::Status s = stub->ListRepoWatches(&ctx, {}, &resp);
+      if (!s.ok()) return Fail(s, args.server);
+      if (json) {
+        PrintJson(resp);
+      } else {
+        dci::cli::RenderRepoWatches(resp, style, std::cout);
+      }
+      return kExitOk;
+    }
+    if (sub == "remove" && pos.size() == 2) {
+      dci::v1::UnwatchRepoRequest req;
+      req.set_repository(pos[1]);
+      dci::v1::UnwatchRepoResponse resp;
+      grpc::Status s = stub->UnwatchRepo(&ctx, req, &resp);
+      if (!s.ok()) return Fail(s, args.server);
+      if (!json) std::cout << "no longer watching " << pos[1] << "\n";
+      return kExitOk;
+    }
+    return Usage("watch-repo add docker://HOST/REPO [--tags GLOB] [--interval 60s] | list | remove docker://HOST/REPO");
   }
   return Usage("unknown command \"" + cmd + "\"");
 }

@@ -143,7 +143,12 @@ void RenderImage(const v1::Image& img, const Style& s, std::ostream& out) {
   field("Stop signal", img.stop_signal());
   field("Exposed ports", absl::StrJoin(img.exposed_ports(), ", "));
   field("Volumes", absl::StrJoin(img.volumes(), ", "));
-  field("Size", HumanBytes(img.total_size()));
+  // Inspected, not indexed: only the blobs' (compressed) sizes are known.
+  int64_t blob_bytes = 0;
+  for (const v1::Layer& l : img.layers()) blob_bytes += l.blob_size();
+  const bool inspected = img.total_size() == 0 && blob_bytes > 0;
+  field("Size", inspected ? HumanBytes(blob_bytes) + " compressed"
+                          : HumanBytes(img.total_size()));
   field("Source", img.source());
   if (!img.env().empty()) {
     out << Paint(s, kBold, "Env") << "\n";
@@ -157,6 +162,12 @@ void RenderImage(const v1::Image& img, const Style& s, std::ostream& out) {
   }
   out << Paint(s, kBold, "Layers") << "\n";
   for (const v1::Layer& l : img.layers()) {
+    if (inspected) {
+      out << absl::StrFormat("  %2d  %s  %10s compressed  %s\n", l.position(),
+                             Short(l.diff_id()), HumanBytes(l.blob_size()),
+                             Paint(s, kDim, l.created_by().substr(0, 80)));
+      continue;
+    }
     out << absl::StrFormat("  %2d  %s  %10s  %7d entries  %s\n", l.position(),
                            Short(l.diff_id()), HumanBytes(l.size()),
                            l.entry_count(),
@@ -356,8 +367,13 @@ void RenderIndexSummary(const v1::IndexSummary& sum, const Style& s,
                          sum.layers_new(), sum.layers_known(),
                          sum.already_indexed() ? " (image already indexed)"
                                                : "");
-  out << absl::StrFormat("  entries  %d\n  seconds  %.3f\n", sum.entries(),
-                         sum.seconds());
+  out << absl::StrFormat("  entries  %d\n", sum.entries());
+  if (sum.bytes_fetched() > 0) {
+    out << absl::StrFormat("  fetched  %d bytes from the registry (%d layers "
+                           "skipped: already indexed)\n",
+                           sum.bytes_fetched(), sum.layers_known());
+  }
+  out << absl::StrFormat("  seconds  %.3f\n", sum.seconds());
   std::vector<std::string> tags;
   for (const auto& t : sum.tags()) tags.push_back(t.name() + ":" + t.tag());
   if (!tags.empty()) out << "  tags     " << absl::StrJoin(tags, ", ") << "\n";
@@ -520,6 +536,26 @@ void RenderFindFile(const v1::FindFileResponse& r, const Style& s,
     out << absl::StrFormat("%-12s %-40s layer %d  %s\n", Short(h.image()),
                            tags.empty() ? "<none>" : absl::StrJoin(tags, ","),
                            h.entry().layer(), EntryLine(h.entry()));
+  }
+}
+
+void RenderRepoWatches(const v1::ListRepoWatchesResponse& r, const Style& s,
+                       std::ostream& out) {
+  if (r.watches().empty()) {
+    out << "no repository is watched\n";
+    return;
+  }
+  out << Paint(s, kBold, absl::StrFormat("%-40s %-12s %8s  %-20s %s",
+                                         "REPOSITORY", "TAGS", "EVERY",
+                                         "LAST POLL", "LAST ERROR"))
+      << "\n";
+  for (const v1::RepoWatch& w : r.watches()) {
+    out << absl::StrFormat("%-40s %-12s %7ds  %-20s %s\n", w.repository(),
+                           w.tag_glob(), w.interval_seconds(),
+                           w.last_poll().empty() ? "(not yet)" : w.last_poll(),
+                           w.last_error().empty()
+                               ? std::string("-")
+                               : Paint(s, kYellow, w.last_error()));
   }
 }
 

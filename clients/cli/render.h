@@ -36,6 +36,8 @@ void RenderHistory(const v1::TagHistoryResponse& h, const Style& s,
                    std::ostream& out);
 // One line per event, for `dci watch`.
 void RenderEvent(const v1::Event& e, const Style& s, std::ostream& out);
+void RenderRepoWatches(const v1::ListRepoWatchesResponse& r, const Style& s,
+                       std::ostream& out);
 
 // "1.2 MB", "63.4 MB", "512 B".
 std::string HumanBytes(int64_t n);
