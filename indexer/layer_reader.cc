@@ -2,11 +2,15 @@
 // is how it is met.
 //
 // Two threads share a ring of kSlots buffers of kSlotSize bytes:
-//   producer (the calling thread): ByteStream -> blob SHA-256 -> inflate
-//     (decompress.h) straight into a free slot -> publish the slot.
+//   producer (the calling thread): ByteStream -> inflate (decompress.h)
+//     straight into a free slot -> publish the slot.
 //   consumer (one std::thread): take slots in order -> diff_id SHA-256 ->
 //     hand the slot to libarchive as a read-callback block (no copy) ->
 //     XXH3-128 of each regular file's data blocks -> folding.
+// A compressed blob is read into the slots of a second ring, which a third
+// thread takes in order for the blob's SHA-256 while the producer inflates
+// from the same slot (both only read it), so inflate, the one step that
+// cannot be split, has a core nearly to itself.
 // Invariants:
 //  1. Slots are published and taken in order. The consumer holds at most two
 //     (the block libarchive reads now, and the one before it, which the
@@ -19,7 +23,9 @@
 //     blocks, so the diff_id covers every uncompressed byte.
 //  4. Every uncompressed byte is hashed with SHA-256 once, on the consumer;
 //     without compression that one hash is both the blob digest and the
-//     diff_id.
+//     diff_id. Every compressed byte is hashed once, on the blob hasher, in
+//     blob order; a slot of the input ring is rewritten only after the
+//     hasher has moved past it (the ring's own invariant 1).
 //  5. What a layer says about a path is collected per path (PathState) and
 //     folded into one LayerEntry only at the end, so the result does not
 //     depend on the order of whiteouts, opaque markers and real entries
@@ -230,22 +236,60 @@ class Producer {
     return absl::OkStatus();
   }
 
+  // The blob's SHA-256 on a thread of its own, over the input ring.
   absl::Status Decompress(size_t head) {
+    std::thread hasher;
+    try {
+      hasher = std::thread([this] {
+        absl::string_view chunk;
+        while (input_ring_.Next(&chunk) == Ring::Take::kChunk) {
+          blob_sha_.Update(chunk.data(), chunk.size());
+        }
+      });
+    } catch (const std::system_error& e) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("cannot start the blob hashing thread: ", e.what()));
+    }
+    absl::Status s = Inflate(head);
+    if (s.ok()) {
+      input_ring_.Finish();
+    } else {
+      input_ring_.Fail(s);
+    }
+    hasher.join();
+    return s;
+  }
+
+  // Reads the next compressed bytes into a slot of the input ring and
+  // hands it to the hasher; `*data` points at them (0 bytes at the end).
+  absl::StatusOr<size_t> ReadInput(const uint8_t** data) {
+    char* slot = input_ring_.AcquireSlot();
+    if (slot == nullptr) return Stopped();
+    DCI_ASSIGN_OR_RETURN(size_t n, ReadBlob(slot, kSlotSize));
+    if (n > 0) input_ring_.Publish(n);
+    *data = reinterpret_cast<const uint8_t*>(slot);
+    return n;
+  }
+
+  absl::Status Inflate(size_t head) {
     DCI_ASSIGN_OR_RETURN(std::unique_ptr<Decompressor> d,
                          NewDecompressor(compression_));
-    blob_sha_.Update(input_.get(), head);
     const uint8_t* in = reinterpret_cast<const uint8_t*>(input_.get());
     size_t in_left = head;
+    if (head > 0) {
+      char* first = input_ring_.AcquireSlot();
+      if (first == nullptr) return Stopped();
+      std::memcpy(first, input_.get(), head);
+      input_ring_.Publish(head);
+      in = reinterpret_cast<const uint8_t*>(first);
+    }
     char* slot = ring_.AcquireSlot();
     if (slot == nullptr) return Stopped();
     uint8_t* out = reinterpret_cast<uint8_t*>(slot);
     size_t out_left = kSlotSize;
     for (;;) {
       if (in_left == 0 && !eof_) {
-        DCI_ASSIGN_OR_RETURN(size_t n, ReadBlob(input_.get(), kInputSize));
-        blob_sha_.Update(input_.get(), n);
-        in = reinterpret_cast<const uint8_t*>(input_.get());
-        in_left = n;
+        DCI_ASSIGN_OR_RETURN(in_left, ReadInput(&in));
       }
       if (out_left == 0) {
         DCI_RETURN_IF_ERROR(Publish(kSlotSize));
@@ -302,7 +346,8 @@ class Producer {
   bool eof_ = false;
   uint64_t compressed_ = 0;
   uint64_t uncompressed_ = 0;  // published to the ring
-  Sha256 blob_sha_;
+  Ring input_ring_;  // compressed blobs: read here, hashed by the hasher
+  Sha256 blob_sha_;  // the hasher's, until it is joined
 };
 
 // ---------------------------------------------------------------------------

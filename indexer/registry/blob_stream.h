@@ -44,9 +44,11 @@ class BlobStream : public ByteStream {
  public:
   static constexpr size_t kMaxBuffered = 256 << 10;
 
-  // `expected_size` < 0: unknown, not checked.
+  // `expected_size` < 0: unknown, not checked. Without `verify_digest`
+  // the caller hashes the bytes itself (invariant 1 and the digest half of
+  // invariant 2 are then the caller's).
   BlobStream(std::shared_ptr<Session> session, std::string digest,
-             long long expected_size);
+             long long expected_size, bool verify_digest = true);
   ~BlobStream() override;
   BlobStream(const BlobStream&) = delete;
   BlobStream& operator=(const BlobStream&) = delete;
@@ -75,6 +77,7 @@ class BlobStream : public ByteStream {
   std::shared_ptr<Session> session_;
   const std::string digest_;
   const long long expected_size_;
+  const bool verify_digest_;
   const std::string url_;
   Sha256 hasher_;
   long long offset_ = 0;  // bytes accepted so far (invariant 1)

@@ -311,10 +311,10 @@ absl::StatusOr<std::string> RegistryClient::GetBlob(absl::string_view digest,
 }
 
 absl::StatusOr<std::unique_ptr<ByteStream>> RegistryClient::OpenBlob(
-    absl::string_view digest, long long expected_size) {
+    absl::string_view digest, long long expected_size, bool verify_digest) {
   DCI_ASSIGN_OR_RETURN(std::string want, ParseDigest(digest));
   auto stream = std::make_unique<registry_internal::BlobStream>(
-      session_, std::move(want), expected_size);
+      session_, std::move(want), expected_size, verify_digest);
   DCI_RETURN_IF_ERROR(stream->Start());
   return std::unique_ptr<ByteStream>(std::move(stream));
 }

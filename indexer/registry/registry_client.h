@@ -104,8 +104,11 @@ class RegistryClient {
   // and resumes after dropped connections. `expected_size` < 0: unknown.
   // NotFound and authentication errors come back here; later ones from
   // ByteStream::Read.
-  absl::StatusOr<std::unique_ptr<ByteStream>> OpenBlob(absl::string_view digest,
-                                                       long long expected_size);
+  // With `verify_digest` false the stream leaves the digest to the caller,
+  // who hashes the bytes anyway (the layer reader does, on its own core).
+  absl::StatusOr<std::unique_ptr<ByteStream>> OpenBlob(
+      absl::string_view digest, long long expected_size,
+      bool verify_digest = true);
 
   // Body bytes received from the registry and its storage so far, by this
   // client and the streams it opened (retransmissions included).
