@@ -29,6 +29,14 @@ class ImageSource {
   virtual absl::StatusOr<std::unique_ptr<ByteStream>> Open(
       const std::string& rel_path) = 0;
 
+  // Open() for a blob whose size the manifest gives: a source that cannot
+  // know it beforehand (a registry) stops at once when more arrives.
+  // Elsewhere the digest check finds a wrong size.
+  virtual absl::StatusOr<std::unique_ptr<ByteStream>> OpenBlob(
+      const std::string& rel_path, long long expected_size) {
+    return Open(rel_path);
+  }
+
   // Size in bytes of the file, or NotFound.
   virtual absl::StatusOr<long long> Size(const std::string& rel_path) = 0;
 

@@ -180,7 +180,7 @@ absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
     const std::string context =
         absl::StrCat("layer ", i, " (", d.digest, ")");
     absl::StatusOr<std::unique_ptr<ByteStream>> blob =
-        source->Open(d.source_path);
+        source->OpenBlob(d.source_path, d.size > 0 ? d.size : -1);
     if (!blob.ok()) return Annotate(blob.status(), context);
     LayerReadOptions ro;
     ro.compression = d.compression;

@@ -203,17 +203,43 @@ class Producer {
   // Compressed blobs only; the consumer hashes uncompressed ones.
   std::string TakeBlobDigest() { return blob_sha_.Finish(); }
 
+  // After reading stopped early on bytes that made no sense: reads the
+  // rest of a compressed blob (at most `limit` more bytes) into its
+  // SHA-256 and returns the digest, so that bytes that are not the blob
+  // the manifest names are told apart from a damaged image. Only once
+  // Run() has returned.
+  absl::StatusOr<std::string> DrainBlobDigest(uint64_t limit) {
+    uint64_t drained = 0;
+    while (!eof_) {
+      DCI_ASSIGN_OR_RETURN(size_t n, ReadBlobBytes(input_.get(), kInputSize));
+      blob_sha_.Update(input_.get(), n);
+      drained += n;
+      if (drained > limit) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("blob goes on past ", limit, " more bytes"));
+      }
+    }
+    return blob_sha_.Finish();
+  }
+
  private:
   // Reads up to `n` blob bytes; 0 and eof_ at the end of the blob.
   absl::StatusOr<size_t> ReadBlob(char* buf, size_t n) {
+    DCI_ASSIGN_OR_RETURN(size_t got, ReadBlobBytes(buf, n));
+    if (ring_.failed()) return Stopped();
+    return got;
+  }
+
+  // ReadBlob without looking at the consumer.
+  absl::StatusOr<size_t> ReadBlobBytes(char* buf, size_t n) {
     absl::StatusOr<size_t> got = in_.Read(buf, n);
     if (!got.ok()) return Annotate(got.status(), "reading layer blob");
-    if (ring_.failed()) return Stopped();
     if (*got == 0) eof_ = true;
     compressed_ += *got;
     read_bytes_.store(compressed_, std::memory_order_relaxed);
     return *got;
   }
+
 
   // kNone: blob bytes go straight into ring slots (the first `head` bytes,
   // read for sniffing, are copied once).
@@ -251,11 +277,9 @@ class Producer {
           absl::StrCat("cannot start the blob hashing thread: ", e.what()));
     }
     absl::Status s = Inflate(head);
-    if (s.ok()) {
-      input_ring_.Finish();
-    } else {
-      input_ring_.Fail(s);
-    }
+    // Even after a failure the hasher takes every published slot, so the
+    // digest so far covers exactly the bytes read (DrainBlobDigest).
+    input_ring_.Finish();
     hasher.join();
     return s;
   }
@@ -265,8 +289,9 @@ class Producer {
   absl::StatusOr<size_t> ReadInput(const uint8_t** data) {
     char* slot = input_ring_.AcquireSlot();
     if (slot == nullptr) return Stopped();
-    DCI_ASSIGN_OR_RETURN(size_t n, ReadBlob(slot, kSlotSize));
+    DCI_ASSIGN_OR_RETURN(size_t n, ReadBlobBytes(slot, kSlotSize));
     if (n > 0) input_ring_.Publish(n);
+    if (ring_.failed()) return Stopped();
     *data = reinterpret_cast<const uint8_t*>(slot);
     return n;
   }
@@ -1015,7 +1040,23 @@ absl::StatusOr<LayerReadResult> ReadLayer(ByteStream& in,
   }
   consumer.join();
   // Invariant 2: the first failure, whichever side had it.
-  if (ring.failed()) return ring.status();
+  if (ring.failed()) {
+    absl::Status s = ring.status();
+    // Corrupt data in a compressed blob: if the blob is not the one the
+    // manifest names, that is what the user needs to hear.
+    if (absl::IsDataLoss(s) && producer.compression() != Compression::kNone &&
+        !options.expected_blob_digest.empty()) {
+      absl::StatusOr<std::string> digest =
+          producer.DrainBlobDigest(options.limits.max_uncompressed_bytes);
+      if (digest.ok() && *digest != options.expected_blob_digest) {
+        return absl::DataLossError(absl::StrCat(
+            "blob digest mismatch: expected ", options.expected_blob_digest,
+            ", got ", *digest, " (the bytes also failed to read: ",
+            s.message(), ")"));
+      }
+    }
+    return s;
+  }
 
   LayerReadResult result;
   result.diff_id = parser.TakeDiffId();

@@ -20,6 +20,11 @@ absl::StatusOr<std::unique_ptr<RegistrySource>> RegistrySource::Open(
 
 absl::StatusOr<std::unique_ptr<ByteStream>> RegistrySource::Open(
     const std::string& rel_path) {
+  return OpenBlob(rel_path, -1);
+}
+
+absl::StatusOr<std::unique_ptr<ByteStream>> RegistrySource::OpenBlob(
+    const std::string& rel_path, long long expected_size) {
   absl::string_view path = rel_path;
   if (absl::ConsumePrefix(&path, "manifests/")) {
     DCI_ASSIGN_OR_RETURN(Manifest m, client_->GetManifest(path));
@@ -33,7 +38,7 @@ absl::StatusOr<std::unique_ptr<ByteStream>> RegistrySource::Open(
       // ReadBlob, the layer reader): the stream need not hash too.
       return client_->OpenBlob(absl::StrCat(path.substr(0, slash), ":",
                                             path.substr(slash + 1)),
-                               -1, /*verify_digest=*/false);
+                               expected_size, /*verify_digest=*/false);
     }
   }
   return absl::NotFoundError(

@@ -26,6 +26,8 @@ class RegistrySource : public ImageSource {
 
   absl::StatusOr<std::unique_ptr<ByteStream>> Open(
       const std::string& rel_path) override;
+  absl::StatusOr<std::unique_ptr<ByteStream>> OpenBlob(
+      const std::string& rel_path, long long expected_size) override;
   // Blobs only (HEAD is not worth a round trip): Unimplemented.
   absl::StatusOr<long long> Size(const std::string& rel_path) override;
 

@@ -29,6 +29,15 @@
 namespace dci {
 namespace {
 
+// A registry dcid cannot reach is UNAVAILABLE too; the trailing metadata
+// tells dci that it was the registry, not dcid.
+grpc::Status UpstreamStatus(grpc::ServerContext* ctx, const absl::Status& s) {
+  if (absl::IsUnavailable(s)) {
+    ctx->AddTrailingMetadata("dci-upstream", "unavailable");
+  }
+  return ToGrpcStatus(s);
+}
+
 RegistryOptions RegistryOptionsOf(const v1::RegistryAccess& a) {
   RegistryOptions o;
   o.tls_verify = !a.skip_tls_verify();
@@ -160,7 +169,7 @@ grpc::Status DciService::Index(grpc::ServerContext* ctx,
   if (!summary.ok()) {
     spdlog::warn("index {} failed: {}", req->reference(),
                  std::string(summary.status().message()));
-    return ToGrpcStatus(summary.status());
+    return UpstreamStatus(ctx, summary.status());
   }
   spdlog::info("indexed {} as {}: {} new layers, {} known, {:.3f} s",
                req->reference(), summary->manifest_digest,
@@ -212,7 +221,7 @@ grpc::Status DciService::Inspect(grpc::ServerContext* ctx,
   }
   options.registry = RegistryOptionsOf(req->registry());
   absl::StatusOr<ImageRecord> r = indexer_.Inspect(req->reference(), options);
-  if (!r.ok()) return ToGrpcStatus(r.status());
+  if (!r.ok()) return UpstreamStatus(ctx, r.status());
   absl::StatusOr<v1::Image> img = ToProto(*r);
   if (!img.ok()) return ToGrpcStatus(img.status());
   *resp = std::move(*img);

@@ -155,7 +155,20 @@ int ExitFor(const grpc::Status& s) {
   }
 }
 
-int Fail(const grpc::Status& s, const std::string& server) {
+// dcid marks a registry that could not be reached (its own UNAVAILABLE)
+// with this trailing metadata, so that it is not taken for dcid itself.
+bool UpstreamUnavailable(const grpc::ClientContext& ctx) {
+  const auto& md = ctx.GetServerTrailingMetadata();
+  return md.find("dci-upstream") != md.end();
+}
+
+int Fail(const grpc::Status& s, const std::string& server,
+         const grpc::ClientContext& ctx) {
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      UpstreamUnavailable(ctx)) {
+    std::cerr << "dci: " << s.error_message() << "\n";
+    return kExitFailed;
+  }
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
     std::cerr << "dci: cannot reach dcid at " << server << ": "
               << s.error_message() << "\n";
@@ -355,7 +368,7 @@ int Watch(dci::v1::Dci::Stub& stub, const Args& args, bool json,
     grpc::Status s = reader->Finish();
     if (s.error_code() != grpc::StatusCode::UNAVAILABLE) {
       if (s.ok()) return kExitOk;
-      return Fail(s, args.server);
+      return Fail(s, args.server, ctx);
     }
     // The server went away: try again from the last event seen.
     if (!warned) {
@@ -416,7 +429,7 @@ int main(int argc, char** argv) {
       }
     }
     grpc::Status s = reader->Finish();
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     if (!have_summary) {
       std::cerr << "dci: the server sent no summary\n";
       return kExitFailed;
@@ -432,7 +445,7 @@ int main(int argc, char** argv) {
     if (!pos.empty()) return Usage("images takes no arguments");
     dci::v1::ListImagesResponse resp;
     grpc::Status s = stub->ListImages(&ctx, {}, &resp);
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     json ? PrintJson(resp) : dci::cli::RenderImages(resp, style, std::cout);
     return kExitOk;
   }
@@ -446,7 +459,7 @@ int main(int argc, char** argv) {
     if (!SetRegistryAccess(args, req.mutable_registry(), &err)) return Usage(err);
     dci::v1::Image resp;
     grpc::Status s = stub->Inspect(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     if (json) {
       PrintJson(resp);
     } else {
@@ -460,7 +473,7 @@ int main(int argc, char** argv) {
     req.set_image(pos[0]);
     dci::v1::Image resp;
     grpc::Status s = stub->GetImage(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     if (json) {
       PrintJson(resp);
     } else {
@@ -481,7 +494,7 @@ int main(int argc, char** argv) {
     req.set_by_layer(args.flags.count("--layer") > 0);
     dci::v1::ListFilesResponse resp;
     grpc::Status s = stub->ListFiles(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     json ? PrintJson(resp)
          : dci::cli::RenderFiles(resp, req.by_layer(), style, std::cout);
     return kExitOk;
@@ -498,7 +511,7 @@ int main(int argc, char** argv) {
     }
     dci::v1::ImageDiff resp;
     grpc::Status s = stub->Diff(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     json ? PrintJson(resp) : dci::cli::RenderDiff(resp, style, std::cout);
     return kExitOk;
   }
@@ -509,7 +522,7 @@ int main(int argc, char** argv) {
     req.set_with_files(args.flags.count("--files") > 0);
     dci::v1::ListPackagesResponse resp;
     grpc::Status s = stub->ListPackages(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     json ? PrintJson(resp)
          : dci::cli::RenderPackages(resp, req.with_files(), style, std::cout);
     return kExitOk;
@@ -527,7 +540,7 @@ int main(int argc, char** argv) {
     req.set_source(args.flags.count("--source") > 0);
     dci::v1::WhoHasResponse resp;
     grpc::Status s = stub->WhoHas(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     json ? PrintJson(resp) : dci::cli::RenderWhoHas(resp, style, std::cout);
     return resp.hits().empty() ? kExitNotFound : kExitOk;
   }
@@ -543,7 +556,7 @@ int main(int argc, char** argv) {
     }
     dci::v1::FindFileResponse resp;
     grpc::Status s = stub->FindFile(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     json ? PrintJson(resp) : dci::cli::RenderFindFile(resp, style, std::cout);
     return resp.hits().empty() ? kExitNotFound : kExitOk;
   }
@@ -556,7 +569,7 @@ int main(int argc, char** argv) {
     req.set_tag(tag);
     dci::v1::TagHistoryResponse resp;
     grpc::Status s = stub->TagHistory(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     json ? PrintJson(resp) : dci::cli::RenderHistory(resp, style, std::cout);
     return kExitOk;
   }
@@ -570,7 +583,7 @@ int main(int argc, char** argv) {
     req.set_tag(tag);
     dci::v1::RemoveTagResponse resp;
     grpc::Status s = stub->RemoveTag(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, args.server);
+    if (!s.ok()) return Fail(s, args.server, ctx);
     json ? PrintJson(resp) : void(std::cout << "removed " << pos[0] << " (event "
                                             << resp.seq() << ")\n");
     return kExitOk;
@@ -603,7 +616,7 @@ int main(int argc, char** argv) {
       if (!SetRegistryAccess(args, req.mutable_registry(), &err)) return Usage(err);
       dci::v1::RepoWatch resp;
       grpc::Status s = stub->WatchRepo(&ctx, req, &resp);
-      if (!s.ok()) return Fail(s, args.server);
+      if (!s.ok()) return Fail(s, args.server, ctx);
       json ? PrintJson(resp)
            : void(std::cout << "watching " << resp.repository() << " (tags "
                             << resp.tag_glob() << ", every "
@@ -613,7 +626,7 @@ int main(int argc, char** argv) {
     if (sub == "list" && pos.size() == 1) {
       dci::v1::ListRepoWatchesResponse resp;
       grpc::Status s = stub->ListRepoWatches(&ctx, {}, &resp);
-      if (!s.ok()) return Fail(s, args.server);
+      if (!s.ok()) return Fail(s, args.server, ctx);
       if (json) {
         PrintJson(resp);
       } else {
@@ -626,8 +639,12 @@ int main(int argc, char** argv) {
       req.set_repository(pos[1]);
       dci::v1::UnwatchRepoResponse resp;
       grpc::Status s = stub->UnwatchRepo(&ctx, req, &resp);
-      if (!s.ok()) return Fail(s, args.server);
-      if (!json) std::cout << "no longer watching " << pos[1] << "\n";
+      if (!s.ok()) return Fail(s, args.server, ctx);
+      if (json) {
+        PrintJson(resp);
+      } else {
+        std::cout << "no longer watching " << pos[1] << "\n";
+      }
       return kExitOk;
     }
     return Usage("watch-repo add docker://HOST/REPO [--tags GLOB] [--interval 60s] | list | remove docker://HOST/REPO");

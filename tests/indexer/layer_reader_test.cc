@@ -872,6 +872,33 @@ TEST(LayerReader, CorruptGzipIsDataLoss) {
   EXPECT_THAT(r.status().message(), HasSubstr("corrupt gzip data in member 1"));
 }
 
+// Bytes that fail to inflate and are not the blob the manifest names: the
+// rest is read, and the digest mismatch is what is reported; bytes that are
+// the named blob keep the inflate error.
+TEST(LayerReader, UnreadableBytesOfAnotherBlobAreADigestMismatch) {
+  const std::string good = Gzip(Noise(3 << 20, 7));
+  std::string bad = good;
+  bad[10] = '\xff';  // first deflate block header: reserved type 11
+  LayerReadOptions o;
+  o.expected_blob_digest = Sha256::Of(good);
+  absl::StatusOr<LayerReadResult> r = Read(bad, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::StartsWith(absl::StrCat(
+                  "blob digest mismatch: expected ", Sha256::Of(good),
+                  ", got ", Sha256::Of(bad),
+                  " (the bytes also failed to read: corrupt gzip data in "
+                  "member 1")));
+
+  o.expected_blob_digest = Sha256::Of(bad);
+  r = Read(bad, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::StartsWith("corrupt gzip data in member 1"));
+}
+
 TEST(LayerReader, GarbageAfterTheLastGzipMemberIsDataLoss) {
   const std::string gz = Gzip(SmallTar());
   ExpectError(

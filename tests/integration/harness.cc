@@ -63,11 +63,6 @@ std::string BinaryPath(const std::string& name) {
   return dir + "/" + name;
 }
 
-std::string SamplesDir() {
-  const char* e = std::getenv("DCI_SAMPLES_DIR");
-  return e && *e ? e : "/var/cache/dci/samples";
-}
-
 CommandResult RunCommand(const std::vector<std::string>& argv) {
   std::string dir = MakeTempDir("dci-run");
   CommandResult r;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/testutil/samples.h"
+
 namespace dci::testing {
 
 struct CommandResult {
@@ -48,8 +50,6 @@ class DcidProcess {
 };
 
 std::string BinaryPath(const std::string& name);  // build/server/dcid, ...
-// DCI_SAMPLES_DIR or /var/cache/dci/samples.
-std::string SamplesDir();
 // True when the directory exists; otherwise, in CI (env CI set) the caller
 // must fail, elsewhere skip.
 bool Exists(const std::string& path);

@@ -134,11 +134,6 @@ std::string LibtrustKeyId(EVP_PKEY* key) {
 
 }  // namespace
 
-std::string SamplesDir() {
-  const char* e = std::getenv("DCI_SAMPLES_DIR");
-  return e && *e ? e : "/var/cache/dci/samples";
-}
-
 bool HaveSamples() {
   return std::filesystem::exists(SamplesDir() + "/layout/index.json") &&
          std::filesystem::exists(SamplesDir() + "/samples.env");
@@ -203,7 +198,9 @@ int Run(const std::vector<std::string>& argv, std::string* output) {
 
 RegistryProcess::RegistryProcess(const std::string& storage,
                                  const std::string& auth_yaml,
-                                 const std::string& tls_yaml) {
+                                 const std::string& tls_yaml,
+                                 bool allow_delete)
+    : allow_delete_(allow_delete) {
   dir_ = MakeTempDir("dci-registry");
   // A port picked here may be taken before the registry binds it: try a
   // few times.
@@ -244,7 +241,9 @@ bool RegistryProcess::StartOnce(const std::string& storage,
       storage,
       "\n"
       "  delete:\n"
-      "    enabled: false\n"
+      "    enabled: ",
+      allow_delete_ ? "true" : "false",
+      "\n"
       "http:\n"
       "  addr: 127.0.0.1:",
       port, "\n", tls_yaml, auth_yaml);

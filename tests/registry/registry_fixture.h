@@ -14,11 +14,10 @@
 #include <vector>
 
 #include "tests/registry/test_http_server.h"
+#include "tests/testutil/samples.h"
 
 namespace dci::testing {
 
-// DCI_SAMPLES_DIR or /var/cache/dci/samples.
-std::string SamplesDir();
 bool HaveSamples();
 // KEY=VALUE lines of SamplesDir()/samples.env.
 std::map<std::string, std::string> SamplesEnv();
@@ -35,11 +34,12 @@ int Run(const std::vector<std::string>& argv, std::string* output);
 // A docker-registry process serving `storage` on 127.0.0.1. `auth_yaml`
 // is the config's "auth:" section ("" for anonymous access). With `tls`,
 // `tls_yaml` is the "http:" section's "  tls:" entry and readiness is a
-// TCP connect. Stopped (SIGTERM, then SIGKILL) on destruction.
+// TCP connect. With `allow_delete`, manifests can be deleted (and their
+// tags with them). Stopped (SIGTERM, then SIGKILL) on destruction.
 class RegistryProcess {
  public:
   RegistryProcess(const std::string& storage, const std::string& auth_yaml,
-                  const std::string& tls_yaml = "");
+                  const std::string& tls_yaml = "", bool allow_delete = false);
   ~RegistryProcess();
   RegistryProcess(const RegistryProcess&) = delete;
   RegistryProcess& operator=(const RegistryProcess&) = delete;
@@ -52,6 +52,7 @@ class RegistryProcess {
   bool StartOnce(const std::string& storage, const std::string& auth_yaml,
                  const std::string& tls_yaml);
   void Stop();
+  bool allow_delete_ = false;
   std::string dir_;
   int pid_ = -1;
   int port_ = 0;
