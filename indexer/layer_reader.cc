@@ -2,15 +2,15 @@
 // is how it is met.
 //
 // Two threads share a ring of kSlots buffers of kSlotSize bytes:
-//   producer (the calling thread): ByteStream -> inflate (decompress.h)
+//   producer (the calling thread): input ring -> inflate (decompress.h)
 //     straight into a free slot -> publish the slot.
 //   consumer (one std::thread): take slots in order -> diff_id SHA-256 ->
 //     hand the slot to libarchive as a read-callback block (no copy) ->
 //     XXH3-128 of each regular file's data blocks -> folding.
-// A compressed blob is read into the slots of a second ring, which a third
-// thread takes in order for the blob's SHA-256 while the producer inflates
-// from the same slot (both only read it), so inflate, the one step that
-// cannot be split, has a core nearly to itself.
+// A compressed blob is read and hashed (the blob's SHA-256) by a third
+// thread, the fetcher, into the slots of a second ring that the producer
+// inflates from, so inflate, the one step that cannot be split, has a core
+// nearly to itself, network reads included.
 // Invariants:
 //  1. Slots are published and taken in order. The consumer holds at most two
 //     (the block libarchive reads now, and the one before it, which the
@@ -23,9 +23,8 @@
 //     blocks, so the diff_id covers every uncompressed byte.
 //  4. Every uncompressed byte is hashed with SHA-256 once, on the consumer;
 //     without compression that one hash is both the blob digest and the
-//     diff_id. Every compressed byte is hashed once, on the blob hasher, in
-//     blob order; a slot of the input ring is rewritten only after the
-//     hasher has moved past it (the ring's own invariant 1).
+//     diff_id. Every compressed byte is hashed once, on the fetcher, in
+//     blob order, as soon as it is read.
 //  5. What a layer says about a path is collected per path (PathState) and
 //     folded into one LayerEntry only at the end, so the result does not
 //     depend on the order of whiteouts, opaque markers and real entries
@@ -262,59 +261,82 @@ class Producer {
     return absl::OkStatus();
   }
 
-  // The blob's SHA-256 on a thread of its own, over the input ring.
+  // The blob is read and hashed on a thread of its own (the fetcher), into
+  // the input ring; this thread only inflates.
   absl::Status Decompress(size_t head) {
-    std::thread hasher;
+    std::thread fetcher;
     try {
-      hasher = std::thread([this] {
-        absl::string_view chunk;
-        while (input_ring_.Next(&chunk) == Ring::Take::kChunk) {
-          blob_sha_.Update(chunk.data(), chunk.size());
+      fetcher = std::thread([this, head] {
+        absl::Status s = Fetch(head);
+        if (s.ok()) {
+          input_ring_.Finish();
+        } else {
+          input_ring_.Fail(std::move(s));
         }
       });
     } catch (const std::system_error& e) {
       return absl::ResourceExhaustedError(
-          absl::StrCat("cannot start the blob hashing thread: ", e.what()));
+          absl::StrCat("cannot start the blob reading thread: ", e.what()));
     }
-    absl::Status s = Inflate(head);
-    // Even after a failure the hasher takes every published slot, so the
-    // digest so far covers exactly the bytes read (DrainBlobDigest).
-    input_ring_.Finish();
-    hasher.join();
+    absl::Status s = Inflate();
+    // Stops a fetcher still reading (inflate or the consumer failed); what
+    // it read is in blob_sha_ all the same (DrainBlobDigest).
+    input_ring_.Fail(Stopped());
+    fetcher.join();
     return s;
   }
 
-  // Reads the next compressed bytes into a slot of the input ring and
-  // hands it to the hasher; `*data` points at them (0 bytes at the end).
-  absl::StatusOr<size_t> ReadInput(const uint8_t** data) {
+  // The fetcher: the first `head` bytes (read for sniffing), then the rest
+  // of the blob, each read hashed at once and handed over in slots at
+  // least kMinFill full (streams may return a few KiB per read).
+  absl::Status Fetch(size_t head) {
+    static constexpr size_t kMinFill = kSlotSize / 4;
     char* slot = input_ring_.AcquireSlot();
-    if (slot == nullptr) return Stopped();
-    DCI_ASSIGN_OR_RETURN(size_t n, ReadBlobBytes(slot, kSlotSize));
-    if (n > 0) input_ring_.Publish(n);
-    if (ring_.failed()) return Stopped();
-    *data = reinterpret_cast<const uint8_t*>(slot);
-    return n;
+    if (slot == nullptr) return absl::OkStatus();  // the inflater stopped
+    std::memcpy(slot, input_.get(), head);
+    blob_sha_.Update(slot, head);
+    size_t fill = head;
+    for (;;) {
+      while (fill < kMinFill && !eof_) {
+        DCI_ASSIGN_OR_RETURN(size_t n,
+                             ReadBlobBytes(slot + fill, kSlotSize - fill));
+        blob_sha_.Update(slot + fill, n);
+        fill += n;
+      }
+      if (fill > 0) input_ring_.Publish(fill);
+      if (eof_) return absl::OkStatus();
+      slot = input_ring_.AcquireSlot();
+      if (slot == nullptr) return absl::OkStatus();
+      fill = 0;
+    }
   }
 
-  absl::Status Inflate(size_t head) {
+  absl::Status Inflate() {
     DCI_ASSIGN_OR_RETURN(std::unique_ptr<Decompressor> d,
                          NewDecompressor(compression_));
-    const uint8_t* in = reinterpret_cast<const uint8_t*>(input_.get());
-    size_t in_left = head;
-    if (head > 0) {
-      char* first = input_ring_.AcquireSlot();
-      if (first == nullptr) return Stopped();
-      std::memcpy(first, input_.get(), head);
-      input_ring_.Publish(head);
-      in = reinterpret_cast<const uint8_t*>(first);
-    }
+    const uint8_t* in = nullptr;
+    size_t in_left = 0;
+    bool in_end = false;
+    uint64_t taken = 0;  // compressed bytes taken from the input ring
     char* slot = ring_.AcquireSlot();
     if (slot == nullptr) return Stopped();
     uint8_t* out = reinterpret_cast<uint8_t*>(slot);
     size_t out_left = kSlotSize;
     for (;;) {
-      if (in_left == 0 && !eof_) {
-        DCI_ASSIGN_OR_RETURN(in_left, ReadInput(&in));
+      if (in_left == 0 && !in_end) {
+        absl::string_view chunk;
+        switch (input_ring_.Next(&chunk)) {
+          case Ring::Take::kChunk:
+            in = reinterpret_cast<const uint8_t*>(chunk.data());
+            in_left = chunk.size();
+            taken += chunk.size();
+            break;
+          case Ring::Take::kEnd:
+            in_end = true;
+            break;
+          case Ring::Take::kFailed:
+            return input_ring_.status();
+        }
       }
       if (out_left == 0) {
         DCI_RETURN_IF_ERROR(Publish(kSlotSize));
@@ -330,15 +352,15 @@ class Producer {
         return UncompressedLimit(limit_);
       }
       const bool progress = in_left != in_before || out_left != out_before;
-      if (eof_ && in_left == 0 && !progress) {
+      if (in_end && in_left == 0 && !progress) {
         if (!d->AtEnd()) {
           return absl::DataLossError(
-              compressed_ == 0
+              taken == 0
                   ? absl::StrCat("layer blob is empty, expected ", d->Name(),
                                  " data")
                   : absl::StrCat(
                         d->Name(), " data truncated: the blob ends ", "after ",
-                        compressed_,
+                        taken,
                         " bytes, before the end of the compressed stream"));
         }
         break;
@@ -346,7 +368,7 @@ class Producer {
       if (!progress && in_left > 0 && out_left > 0) {
         return absl::InternalError(absl::StrCat(
             d->Name(), " decompression stalled at compressed byte ",
-            compressed_ - in_left));
+            taken - in_left));
       }
     }
     if (out_left < kSlotSize)
@@ -371,8 +393,8 @@ class Producer {
   bool eof_ = false;
   uint64_t compressed_ = 0;
   uint64_t uncompressed_ = 0;  // published to the ring
-  Ring input_ring_;  // compressed blobs: read here, hashed by the hasher
-  Sha256 blob_sha_;  // the hasher's, until it is joined
+  Ring input_ring_;  // compressed blobs: the fetcher's reads, to inflate
+  Sha256 blob_sha_;  // the fetcher's, until it is joined
 };
 
 // ---------------------------------------------------------------------------
