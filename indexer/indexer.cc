@@ -1,8 +1,12 @@
 #include "indexer/indexer.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <system_error>
+#include <thread>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/digest.h"
@@ -125,6 +129,98 @@ ImageRecord RecordOf(const ImageRef& ref, const ResolvedImage& image) {
 
 }  // namespace
 
+namespace {
+
+constexpr size_t kParallelLayers = 3;
+
+// A stream that fails with Cancelled once `cancel` is set.
+class CancellableStream : public ByteStream {
+ public:
+  CancellableStream(std::unique_ptr<ByteStream> in,
+                    const std::atomic<bool>& cancel)
+      : in_(std::move(in)), cancel_(cancel) {}
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (cancel_) return absl::CancelledError("another layer failed");
+    return in_->Read(buf, n);
+  }
+
+ private:
+  std::unique_ptr<ByteStream> in_;
+  const std::atomic<bool>& cancel_;
+};
+
+struct ReadOutcome {
+  NewLayer layer;
+  std::vector<std::string> warnings;  // for the summary, with their layer
+};
+
+// Reads layer `i` of `n` and extracts its inventory. Any thread.
+absl::StatusOr<ReadOutcome> ReadOne(ImageSource& source,
+                                    const LayerDescriptor& d, int i, int n,
+                                    const IndexOptions& options,
+                                    const IndexProgressFn& progress,
+                                    const std::atomic<bool>& cancel) {
+  const std::string context = absl::StrCat("layer ", i, " (", d.digest, ")");
+  IndexProgress p;
+  p.layer = i;
+  p.layer_count = n;
+  p.diff_id = d.diff_id;
+  p.blob_size = d.size;
+  absl::StatusOr<std::unique_ptr<ByteStream>> blob =
+      source.OpenBlob(d.source_path, d.size > 0 ? d.size : -1);
+  if (!blob.ok()) return Annotate(blob.status(), context);
+  CancellableStream in(std::move(*blob), cancel);
+  LayerReadOptions ro;
+  ro.compression = d.compression;
+  ro.expected_blob_digest = d.digest;
+  ro.expected_diff_id = d.diff_id;
+  ro.limits = options.limits;
+  const InventoryOptions& inv = options.inventory;
+  ro.capture = [&inv](absl::string_view path, int64_t size) {
+    return WantsContent(path, size, inv);
+  };
+  if (progress) {
+    p.phase = IndexProgress::Phase::kLayerReading;
+    progress(p);
+    ro.progress = [&progress, p](const LayerProgress& lp) mutable {
+      p.bytes_read = static_cast<int64_t>(lp.compressed_bytes);
+      p.entries = static_cast<int64_t>(lp.entries);
+      progress(p);
+    };
+  }
+  absl::StatusOr<LayerReadResult> layer = ReadLayer(in, ro);
+  if (!layer.ok()) return Annotate(layer.status(), context);
+  ReadOutcome out;
+  for (const std::string& w : layer->warnings) {
+    out.warnings.push_back(absl::StrCat(context, ": ", w));
+  }
+  if (progress) {
+    p.phase = IndexProgress::Phase::kLayerDone;
+    p.bytes_read = static_cast<int64_t>(layer->compressed_size);
+    p.entries = static_cast<int64_t>(layer->tar_headers);
+    progress(p);
+  }
+  NewLayer& nl = out.layer;
+  nl.diff_id = layer->diff_id;
+  nl.size = static_cast<int64_t>(layer->uncompressed_size);
+  nl.tar_headers = static_cast<int64_t>(layer->tar_headers);
+  nl.entries = std::move(layer->entries);
+  nl.warnings = std::move(layer->warnings);
+  LayerInventory inventory = ExtractInventory(layer->captured, inv);
+  for (const LayerPackageDb& db : inventory.package_dbs) {
+    for (const std::string& w : db.scan.warnings) {
+      out.warnings.push_back(absl::StrCat(context, ": ", w));
+      nl.warnings.push_back(w);
+    }
+  }
+  nl.package_dbs = std::move(inventory.package_dbs);
+  nl.contents = std::move(inventory.contents);
+  nl.shadow_states = std::move(inventory.shadow_states);
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<ImageRecord> Indexer::Inspect(const std::string& ref_text,
                                              const IndexOptions& options) {
   DCI_ASSIGN_OR_RETURN(ImageRef ref, ParseImageRef(ref_text));
@@ -163,73 +259,65 @@ absl::StatusOr<IndexSummary> Indexer::Index(const std::string& ref_text,
   for (const ImageLayer& l : record.layers) diff_ids.push_back(l.diff_id);
 
   DCI_ASSIGN_OR_RETURN(std::vector<bool> known, store_->HasLayers(diff_ids));
-  std::vector<NewLayer> new_layers;
-  absl::flat_hash_map<std::string, int> read_now;  // diff_id -> new_layers
+  // The layers to read: new ones, each diff_id once.
+  std::vector<int> to_read;
+  absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < n; ++i) {
     const LayerDescriptor& d = image.layers[i];
-    IndexProgress p;
-    p.layer = i;
-    p.layer_count = n;
-    p.diff_id = d.diff_id;
-    p.blob_size = d.size;
-    if (known[i] || read_now.contains(d.diff_id)) {
-      p.phase = IndexProgress::Phase::kLayerSkipped;
-      if (progress) progress(p);
+    if (known[i] || !seen.insert(d.diff_id).second) {
+      if (progress) {
+        IndexProgress p;
+        p.phase = IndexProgress::Phase::kLayerSkipped;
+        p.layer = i;
+        p.layer_count = n;
+        p.diff_id = d.diff_id;
+        p.blob_size = d.size;
+        progress(p);
+      }
       continue;
     }
-    const std::string context =
-        absl::StrCat("layer ", i, " (", d.digest, ")");
-    absl::StatusOr<std::unique_ptr<ByteStream>> blob =
-        source->OpenBlob(d.source_path, d.size > 0 ? d.size : -1);
-    if (!blob.ok()) return Annotate(blob.status(), context);
-    LayerReadOptions ro;
-    ro.compression = d.compression;
-    ro.expected_blob_digest = d.digest;
-    ro.expected_diff_id = d.diff_id;
-    ro.limits = options.limits;
-    const InventoryOptions& inv = options.inventory;
-    ro.capture = [&inv](absl::string_view path, int64_t size) {
-      return WantsContent(path, size, inv);
-    };
-    if (progress) {
-      p.phase = IndexProgress::Phase::kLayerReading;
-      progress(p);
-      ro.progress = [&progress, p](const LayerProgress& lp) mutable {
-        p.bytes_read = static_cast<int64_t>(lp.compressed_bytes);
-        p.entries = static_cast<int64_t>(lp.entries);
-        progress(p);
-      };
+    to_read.push_back(i);
+  }
+
+  // Up to kParallelLayers layers are read at once (as `docker pull`
+  // downloads several): small layers finish while a big one inflates. The
+  // first failure stops the others at their next read.
+  std::vector<absl::StatusOr<ReadOutcome>> outcomes(
+      to_read.size(), absl::CancelledError("not read"));
+  std::atomic<bool> cancel{false};
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k = next++; k < to_read.size() && !cancel; k = next++) {
+      outcomes[k] = ReadOne(*source, image.layers[to_read[k]], to_read[k], n,
+                            options, progress, cancel);
+      if (!outcomes[k].ok()) cancel = true;
     }
-    absl::StatusOr<LayerReadResult> layer = ReadLayer(**blob, ro);
-    if (!layer.ok()) return Annotate(layer.status(), context);
-    for (const std::string& w : layer->warnings) {
-      summary.warnings.push_back(absl::StrCat(context, ": ", w));
+  };
+  std::vector<std::thread> workers;
+  const size_t parallel = std::min(to_read.size(), kParallelLayers);
+  for (size_t w = 1; w < parallel; ++w) {
+    try {
+      workers.emplace_back(worker);
+    } catch (const std::system_error&) {
+      break;  // fewer workers, same result
     }
-    summary.entries += static_cast<int64_t>(layer->entries.size());
-    if (progress) {
-      p.phase = IndexProgress::Phase::kLayerDone;
-      p.bytes_read = static_cast<int64_t>(layer->compressed_size);
-      p.entries = static_cast<int64_t>(layer->tar_headers);
-      progress(p);
-    }
-    NewLayer nl;
-    nl.diff_id = layer->diff_id;
-    nl.size = static_cast<int64_t>(layer->uncompressed_size);
-    nl.tar_headers = static_cast<int64_t>(layer->tar_headers);
-    nl.entries = std::move(layer->entries);
-    nl.warnings = std::move(layer->warnings);
-    LayerInventory inventory = ExtractInventory(layer->captured, inv);
-    for (const LayerPackageDb& db : inventory.package_dbs) {
-      for (const std::string& w : db.scan.warnings) {
-        summary.warnings.push_back(absl::StrCat(context, ": ", w));
-        nl.warnings.push_back(w);
-      }
-    }
-    nl.package_dbs = std::move(inventory.package_dbs);
-    nl.contents = std::move(inventory.contents);
-    nl.shadow_states = std::move(inventory.shadow_states);
-    read_now[d.diff_id] = static_cast<int>(new_layers.size());
-    new_layers.push_back(std::move(nl));
+  }
+  worker();
+  for (std::thread& t : workers) t.join();
+  // The first real failure in layer order (the others were stopped by it).
+  for (const auto& o : outcomes) {
+    if (!o.ok() && !absl::IsCancelled(o.status())) return o.status();
+  }
+  for (const auto& o : outcomes) {
+    if (!o.ok()) return o.status();
+  }
+
+  std::vector<NewLayer> new_layers;
+  for (auto& o : outcomes) {
+    summary.entries += static_cast<int64_t>(o->layer.entries.size());
+    summary.warnings.insert(summary.warnings.end(), o->warnings.begin(),
+                            o->warnings.end());
+    new_layers.push_back(std::move(o->layer));
   }
   record.warnings = summary.warnings;
 
