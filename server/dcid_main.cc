@@ -3,6 +3,7 @@
 //   dcid [--db FILE] [--listen HOST:PORT] [--port-file FILE]
 //        [--max-layer-bytes N] [--max-layer-entries N]
 //        [--event-retention DURATION] [--heartbeat SECONDS]
+//        [--registry-retries N] [--registry-timeout DURATION]
 //
 // Each flag has an environment variable (DCID_DB, DCID_LISTEN, ...); flags
 // win. Defaults: --db /var/lib/dci/dci.db, --listen 127.0.0.1:7878.
@@ -50,7 +51,12 @@ constexpr char kUsage[] =
     "  --event-retention D   drop events older than D (30d, 12h, 90m; env "
     "DCID_EVENT_RETENTION; default: keep all)\n"
     "  --heartbeat SECONDS   idle Subscribe streams get a heartbeat this often "
-    "(env DCID_HEARTBEAT; default 15)\n";
+    "(env DCID_HEARTBEAT; default 15)\n"
+    "  --registry-retries N  retries of a registry request after connection "
+    "errors, 5xx and 429, with backoff from 0.5 s doubling to 10 s (env "
+    "DCID_REGISTRY_RETRIES; default 4)\n"
+    "  --registry-timeout D  give up connecting, or a transfer that stalls, "
+    "after D (30s, 2m; env DCID_REGISTRY_TIMEOUT; default 30s)\n";
 
 struct Flags {
   std::string db = "/var/lib/dci/dci.db";
@@ -59,6 +65,7 @@ struct Flags {
   dci::LayerLimits limits;
   absl::Duration retention = absl::InfiniteDuration();
   int heartbeat_seconds = 15;
+  dci::RegistryOptions registry;  // retries and timeouts only
 };
 
 // "30d", "12h", "90m", "45s", or anything absl::ParseDuration takes.
@@ -88,7 +95,9 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       {"--max-layer-bytes", "DCID_MAX_LAYER_BYTES"},
       {"--max-layer-entries", "DCID_MAX_LAYER_ENTRIES"},
       {"--event-retention", "DCID_EVENT_RETENTION"},
-      {"--heartbeat", "DCID_HEARTBEAT"}};
+      {"--heartbeat", "DCID_HEARTBEAT"},
+      {"--registry-retries", "DCID_REGISTRY_RETRIES"},
+      {"--registry-timeout", "DCID_REGISTRY_TIMEOUT"}};
   for (const auto& [flag, env] : kEnv) {
     if (const char* e = std::getenv(env); e != nullptr && *e != '\0') v[flag] = e;
   }
@@ -111,7 +120,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     }
     if (a != "--db" && a != "--listen" && a != "--port-file" &&
         a != "--max-layer-bytes" && a != "--max-layer-entries" &&
-        a != "--event-retention" && a != "--heartbeat") {
+        a != "--event-retention" && a != "--heartbeat" &&
+        a != "--registry-retries" && a != "--registry-timeout") {
       std::cerr << "dcid: unknown flag " << a << "\n" << kUsage;
       return false;
     }
@@ -134,6 +144,23 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       !ParseRetention(v["--event-retention"], &f->retention)) {
     std::cerr << "dcid: --event-retention wants a duration like 30d or 12h\n";
     return false;
+  }
+  if (v.count("--registry-retries") &&
+      (!absl::SimpleAtoi(v["--registry-retries"], &f->registry.max_retries) ||
+       f->registry.max_retries < 0 || f->registry.max_retries > 100)) {
+    std::cerr << "dcid: --registry-retries wants a number from 0 to 100\n";
+    return false;
+  }
+  if (v.count("--registry-timeout")) {
+    absl::Duration d;
+    if (!absl::ParseDuration(v["--registry-timeout"], &d) ||
+        d < absl::Seconds(1)) {
+      std::cerr << "dcid: --registry-timeout wants a duration of at least 1s "
+                   "like 30s or 2m\n";
+      return false;
+    }
+    f->registry.connect_timeout = d;
+    f->registry.low_speed_time = d;
   }
   if (v.count("--heartbeat") &&
       (!absl::SimpleAtoi(v["--heartbeat"], &f->heartbeat_seconds) ||
@@ -198,9 +225,11 @@ int main(int argc, char** argv) {
   dci::DciService::Options options;
   options.limits = flags.limits;
   options.heartbeat = absl::Seconds(flags.heartbeat_seconds);
+  options.registry = flags.registry;
   dci::DciService service(store->get(), &hub, options);
   dci::IndexOptions watch_options;
   watch_options.limits = flags.limits;
+  watch_options.registry = flags.registry;
   dci::RegistryWatcher watcher(store->get(), watch_options);
   service.SetRegistryWatcher(&watcher);
   absl::Notification stop_pruning;

@@ -38,8 +38,9 @@ grpc::Status UpstreamStatus(grpc::ServerContext* ctx, const absl::Status& s) {
   return ToGrpcStatus(s);
 }
 
-RegistryOptions RegistryOptionsOf(const v1::RegistryAccess& a) {
-  RegistryOptions o;
+RegistryOptions RegistryOptionsOf(const v1::RegistryAccess& a,
+                                  const RegistryOptions& defaults) {
+  RegistryOptions o = defaults;
   o.tls_verify = !a.skip_tls_verify();
   o.cert_dir = a.cert_dir();
   o.credentials = a.credentials();
@@ -147,7 +148,7 @@ grpc::Status DciService::Index(grpc::ServerContext* ctx,
     if (!tag.ok()) return ToGrpcStatus(tag.status());
     options.tags.push_back(*tag);
   }
-  options.registry = RegistryOptionsOf(req->registry());
+  options.registry = RegistryOptionsOf(req->registry(), options_.registry);
   // Progress comes from the layer reading threads: one writer at a time,
   // and at most every 100 ms except for phase changes.
   std::mutex mu;
@@ -219,7 +220,7 @@ grpc::Status DciService::Inspect(grpc::ServerContext* ctx,
     if (!p.ok()) return ToGrpcStatus(p.status());
     options.platform = *p;
   }
-  options.registry = RegistryOptionsOf(req->registry());
+  options.registry = RegistryOptionsOf(req->registry(), options_.registry);
   absl::StatusOr<ImageRecord> r = indexer_.Inspect(req->reference(), options);
   if (!r.ok()) return UpstreamStatus(ctx, r.status());
   absl::StatusOr<v1::Image> img = ToProto(*r);

@@ -23,6 +23,9 @@ class DciService final : public v1::Dci::Service {
   struct Options {
     LayerLimits limits;
     absl::Duration heartbeat = absl::Seconds(15);  // Subscribe default
+    // Retries and timeouts for docker:// requests; the rest comes with
+    // each request.
+    RegistryOptions registry;
   };
   // `store` and `hub` must outlive the service; the hub must receive the
   // store's commits (Store::SetCommitObserver).
