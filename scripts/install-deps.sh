@@ -17,6 +17,9 @@ PACKAGES=(
   rpm gpg openssl sqlite3
   # registry client tests: a real registry on 127.0.0.1, htpasswd
   docker-registry apache2-utils
+  # container drift: dpkg-deb builds the test package (dpkg is essential);
+  # aide is bench/run_drift.sh's reference, attr gives setfattr/getfattr
+  aide attr
 )
 
 # Node.js and npm for the gRPC interop test, when the machine has none.

@@ -25,6 +25,7 @@
 #include "indexer/packages/version_key.h"
 #include "server/event_stream.h"
 #include "server/convert.h"
+#include "server/drift_snapshot.h"
 
 namespace dci {
 namespace {
@@ -377,6 +378,12 @@ grpc::Status DciService::Subscribe(
   // TAG_MOVED events carry the drift from the old image; `drift_for` looks
   // it up once per event for both the filter and the message.
   auto drift_for = [this](const EventRecord& e) -> std::optional<DriftSummary> {
+    if (e.kind == kEventContainerDrift) {  // the snapshot's own summary
+      absl::StatusOr<std::optional<ContainerSnapshot>> s =
+          store_->ContainerSnapshotOfEvent(e.seq);
+      if (!s.ok() || !s->has_value()) return std::nullopt;
+      return SummaryOf(**s);
+    }
     if (e.kind != kEventTagMoved || e.old_image_id == 0) return std::nullopt;
     absl::StatusOr<DriftSummary> d = drift_.Get(e.old_image_id, e.image_id);
     if (!d.ok()) return std::nullopt;

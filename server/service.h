@@ -83,6 +83,14 @@ class DciService final : public v1::Dci::Service {
       grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
       grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
 
+  // Container drift (server/service_drift.cc).
+  grpc::Status ContainerDrift(grpc::ServerContext* ctx,
+                              const v1::ContainerDriftRequest* req,
+                              v1::ContainerDriftReport* resp) override;
+  grpc::Status DriftHistory(grpc::ServerContext* ctx,
+                            const v1::DriftHistoryRequest* req,
+                            v1::DriftHistoryResponse* resp) override;
+
  private:
   Store* store_;
   EventHub* hub_;

@@ -14,6 +14,9 @@ inline constexpr char kEventImageIndexed[] = "IMAGE_INDEXED";
 inline constexpr char kEventTagCreated[] = "TAG_CREATED";
 inline constexpr char kEventTagMoved[] = "TAG_MOVED";
 inline constexpr char kEventTagRemoved[] = "TAG_REMOVED";
+// A container drift snapshot was stored (dci drift --name): name is the
+// container's, image_id its image (store/store.h ContainerSnapshot).
+inline constexpr char kEventContainerDrift[] = "CONTAINER_DRIFT";
 
 struct EventRecord {
   int64_t seq = 0;

@@ -12,6 +12,7 @@ absl::string_view EntryTypeName(EntryType t) {
     case EntryType::kBlockDevice: return "block";
     case EntryType::kFifo: return "fifo";
     case EntryType::kWhiteout: return "whiteout";
+    case EntryType::kSocket: return "socket";
   }
   return "unknown";
 }
@@ -26,6 +27,7 @@ char EntryTypeLetter(EntryType t) {
     case EntryType::kBlockDevice: return 'b';
     case EntryType::kFifo: return 'p';
     case EntryType::kWhiteout: return 'w';
+    case EntryType::kSocket: return 's';
   }
   return '?';
 }

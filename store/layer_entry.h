@@ -23,11 +23,15 @@ enum class EntryType : uint8_t {
   // The path is deleted from lower layers (OCI image-spec layer.md,
   // "Whiteouts": a ".wh.NAME" entry).
   kWhiteout = 7,
+  // A Unix socket, as a container's root filesystem can hold (tar cannot,
+  // so image layers never do).
+  kSocket = 8,
 };
 
-// "file", "dir", "symlink", "hardlink", "char", "block", "fifo", "whiteout".
+// "file", "dir", "symlink", "hardlink", "char", "block", "fifo", "whiteout",
+// "socket".
 absl::string_view EntryTypeName(EntryType t);
-// One letter as `find -printf %y` prints it: f d l h c b p w.
+// One letter as `find -printf %y` prints it: f d l h c b p w s.
 char EntryTypeLetter(EntryType t);
 
 struct LayerEntry {

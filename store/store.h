@@ -141,6 +141,30 @@ struct TagHistoryEntry {
   bool current = false;  // the tag points here now
 };
 
+// A stored container drift snapshot (dci drift --name; migrations/
+// 0005_container_drift.sql): the drift summary of a named container
+// against its image at one moment.
+struct ContainerSnapshot {
+  int64_t id = 0;
+  std::string name;
+  int64_t image_id = 0;
+  std::string image_digest;  // filled when read
+  std::string source;
+  int64_t taken_at_us = 0;
+  int64_t event_seq = 0;
+  int files_added = 0;
+  int files_removed = 0;
+  int files_changed = 0;
+  int configs_changed = 0;
+  int modified_files = 0;
+  std::vector<std::string> packages_added, packages_removed;
+  std::vector<std::string> packages_upgraded, packages_downgraded;
+  std::vector<std::string> metadata_changed;
+  // "A path", "R path", "C path" per drifted path (added, removed,
+  // changed), sorted by path.
+  std::vector<std::string> changes;
+};
+
 // Called after every commit that wrote events, with those events in
 // sequence order, while the writer lock is held: observers see commits in
 // sequence order, one at a time. Must not call the store's write methods.
@@ -185,6 +209,19 @@ class Store {
   absl::Status RemoveRegistryWatch(const std::string& repository);
   absl::Status RecordRegistryPoll(int64_t id, int64_t at_us,
                                   const std::string& error);
+
+  // Container drift snapshots (store/container_snapshots.cc). Records one
+  // with its CONTAINER_DRIFT event in one transaction and returns it with
+  // id, time and event_seq set. InvalidArgument without a name; NotFound
+  // for an unknown image.
+  absl::StatusOr<ContainerSnapshot> RecordContainerSnapshot(
+      const ContainerSnapshot& snapshot);
+  // A container's snapshots, oldest first (empty when none).
+  absl::StatusOr<std::vector<ContainerSnapshot>> ContainerSnapshots(
+      const std::string& name);
+  // The snapshot a CONTAINER_DRIFT event reports, if any.
+  absl::StatusOr<std::optional<ContainerSnapshot>> ContainerSnapshotOfEvent(
+      int64_t event_seq);
 
   // Set once, before the store is shared between threads.
   void SetCommitObserver(CommitObserver observer);

@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "clients/cli/drift_cmd.h"
 #include "clients/cli/render.h"
 #include "dci/v1/service.grpc.pb.h"
 
@@ -72,6 +73,15 @@ Commands:
                                 print events as they happen (--output json:
                                 one object per line); with --cursor-file,
                                 resume after a restart where it stopped
+  drift dir:ROOT|tar:FILE|overlay:UPPERDIR --image IMAGE [--name NAME]
+        [--ignore GLOB]... [--no-default-ignores] [--only SECTION,...]
+        [--cross-filesystems]
+                                what changed in a container compared with
+                                its image: files, packages, configs, users,
+                                services, packaged files modified in place;
+                                --name stores the snapshot (CONTAINER_DRIFT)
+  drift-history NAME            a named container's snapshots, oldest first,
+                                and what each newly drifted
 
 IMAGE is NAME:TAG or a manifest digest (a unique prefix will do).
 
@@ -106,7 +116,8 @@ bool TakesValue(const std::string& f) {
          f == "--package" || f == "--cursor-file" || f == "--max-events" ||
          f == "--only" || f == "--version" || f == "--type" || f == "--hash" ||
          f == "--cert-dir" || f == "--creds" || f == "--authfile" ||
-         f == "--tags" || f == "--interval";
+         f == "--tags" || f == "--interval" ||
+         f == "--image" || f == "--ignore";  // drift
 }
 
 bool Parse(int argc, char** argv, Args* a, std::string* err) {
@@ -405,6 +416,10 @@ int main(int argc, char** argv) {
   auto stub = dci::v1::Dci::NewStub(channel);
   grpc::ClientContext ctx;
 
+  if (cmd == "drift" || cmd == "drift-history") {  // clients/cli/drift_cmd.cc
+    return dci::cli::RunDriftCommand(
+        *stub, {cmd, args.server, pos, args.flags, json, style});
+  }
   if (cmd == "index") {
     if (pos.size() != 1) return Usage("index takes one image reference");
     dci::v1::IndexRequest req;

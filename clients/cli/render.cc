@@ -52,6 +52,7 @@ char TypeChar(v1::EntryType t) {
     case v1::ENTRY_TYPE_BLOCK_DEVICE: return 'b';
     case v1::ENTRY_TYPE_FIFO: return 'p';
     case v1::ENTRY_TYPE_WHITEOUT: return 'w';
+    case v1::ENTRY_TYPE_SOCKET: return 's';
     default: return '-';
   }
 }
@@ -442,7 +443,9 @@ void RenderEvent(const v1::Event& e, const Style& s, std::ostream& out) {
                        absl::FromUnixMicros(e.committed_at_us()),
                        absl::UTCTimeZone()),
       v1::EventKind_Name(e.kind()));
-  if (!e.name().empty()) absl::StrAppend(&line, "  ", e.name(), ":", e.tag());
+  if (!e.name().empty()) {  // CONTAINER_DRIFT names a container, no tag
+    absl::StrAppend(&line, "  ", e.name(), e.tag().empty() ? "" : ":", e.tag());
+  }
   if (!e.old_image().empty()) {
     absl::StrAppend(&line, "  ", Short(e.old_image()), " -> ");
   } else {
