@@ -375,7 +375,8 @@ absl::StatusOr<std::map<std::string, std::string>> OsReleaseOf(
 }
 
 // What the package databases recorded for the files the container
-// changed: dpkg's md5sums for packaged files, conffile and %config digests.
+// changed: dpkg's md5sums for packaged files and conffile digests, every
+// file digest rpm -V checks, apk's Z: checksums.
 struct Recorded {
   std::string ecosystem, package, algorithm, digest;
   bool config = false;
@@ -385,27 +386,45 @@ absl::Status CheckPackagedFiles(Sides& s, RootSource& source,
                                 const ImageRecord& image,
                                 const std::vector<Package>& packages,
                                 ContainerDrift& out) {
-  std::set<std::string> changed;  // regular files whose bytes changed or are new
+  // The candidates: regular files whose bytes changed or are new, and
+  // those whose bytes could not be read (rule 3), which are tried again.
+  std::set<std::string> changed;
   for (const FileChange& c : out.diff.files) {
     if (!c.after.has_value() || !HasContent(c.after->entry)) continue;
-    if (s.snap().content_unknown.count(c.path)) continue;
     if (c.kind == ChangeKind::kAdded ||
         (c.kind == ChangeKind::kChanged &&
          (c.what & (kChangedContent | kChangedType)))) {
       changed.insert(c.path);
     }
   }
+  for (const std::string& p : s.snap().content_unknown) {
+    const TreeNode* n = Sides::At(s.container(), p);
+    if (n != nullptr && HasContent(n->entry)) changed.insert(p);
+  }
   if (changed.empty()) return absl::OkStatus();
 
   std::map<std::string, Recorded> recorded;
   std::set<std::string> deb_installed;
   for (const Package& p : packages) {
+    const std::string eco(EcosystemName(p.ecosystem));
     if (p.ecosystem == Ecosystem::kDeb) deb_installed.insert(p.name);
+    std::set<std::string> configs;
+    for (const ConfigFile& c : p.config_files) configs.insert(c.path);
+    // rpm and apk record a digest for each regular file (rpm's with the
+    // files rpm -V would not hash already left out); rpm package sets
+    // stored before those were kept have their %config digests only.
+    if (p.ecosystem != Ecosystem::kDeb && !p.file_digests.empty()) {
+      for (const FileDigest& d : p.file_digests) {
+        if (!changed.count(d.path) || recorded.count(d.path)) continue;
+        recorded[d.path] = {eco, p.name, d.algorithm, d.digest,
+                            configs.count(d.path) > 0};
+      }
+      continue;
+    }
     for (const ConfigFile& c : p.config_files) {
       if (c.obsolete || c.digest.empty() || c.algorithm.empty()) continue;
-      if (!changed.count(c.path)) continue;
-      recorded[c.path] = {std::string(EcosystemName(p.ecosystem)), p.name,
-                          c.algorithm, c.digest, true};
+      if (!changed.count(c.path) || recorded.count(c.path)) continue;
+      recorded[c.path] = {eco, p.name, c.algorithm, c.digest, true};
     }
   }
   for (const auto& [path, text] : s.snap().captured) {
@@ -454,7 +473,7 @@ absl::Status CheckPackagedFiles(Sides& s, RootSource& source,
   std::map<std::string, std::string> actual, wanted;
   for (const auto& [path, r] : recorded) {
     auto c = s.snap().captured.find(path);
-    if (c != s.snap().captured.end()) {
+    if (c != s.snap().captured.end() && !s.snap().content_unknown.count(path)) {
       actual[path] = HexDigestOf(r.algorithm, c->second);
     } else {
       wanted[path] = r.algorithm;

@@ -12,8 +12,10 @@
 // from the container's own package databases and text, plus what only a
 // live root can show: packaged files modified in place (content no longer
 // matching the digest the package database recorded, as `dpkg -V` /
-// `rpm -V` say), hashed with the package manager's algorithm for those
-// candidate files only.
+// `rpm -V` / `apk audit` say: dpkg md5sums and conffiles, every file rpm -V
+// hashes, apk Z: checksums), hashed with the package manager's algorithm
+// for the candidate files only: those whose content differs from the
+// image's, and those whose content could not be read.
 //
 // Rules (tests/rootfs and tests/integration/drift_e2e_test.cc check them):
 //  1. Ignored paths (indexer/rootfs/ignore_rules.h) are left out on both
@@ -43,9 +45,10 @@ namespace dci {
 // A file a package owns whose bytes no longer match its database's digest.
 struct ModifiedPackagedFile {
   std::string path;
-  std::string ecosystem;  // deb, rpm
+  std::string ecosystem;  // deb, rpm, apk
   std::string package;
-  std::string algorithm;  // md5 (dpkg), sha256 / md5 (rpm, as recorded)
+  std::string algorithm;  // md5 (dpkg), sha256 / md5 (rpm, as recorded),
+                          // sha1 (apk)
   std::string expected;   // as the package database recorded it
   std::string actual;
   bool config = false;    // a dpkg conffile or rpm %config

@@ -1,11 +1,13 @@
 #include "store/store.h"
 
 #include <chrono>
+#include <map>
 #include <ctime>
 #include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -290,6 +292,73 @@ std::vector<ConfigFile> ParseConfigFilesText(const std::string& text) {
   return out;
 }
 
+// packages.file_digests (migrations/0007_package_file_digests.sql): per
+// line of `files`, a length byte and the raw digest; the length names the
+// algorithm. Raw bytes rather than hex halve what an rpm image's digests
+// cost; a directory or symlink costs its one zero byte.
+absl::string_view DigestAlgorithmOfLength(size_t n) {
+  switch (n) {
+    case 16: return "md5";
+    case 20: return "sha1";
+    case 28: return "sha224";
+    case 32: return "sha256";
+    case 48: return "sha384";
+    case 64: return "sha512";
+  }
+  return "";
+}
+
+// "" when the package has no digests (dpkg), stored as NULL.
+std::string FileDigestsBlob(const Package& p) {
+  if (p.file_digests.empty()) return "";
+  std::map<absl::string_view, const FileDigest*> by_path;
+  for (const FileDigest& d : p.file_digests) {
+    if (d.digest.size() % 2 != 0) continue;
+    const std::string raw = absl::HexStringToBytes(d.digest);
+    // Only digests the decoder can name again are kept.
+    if (DigestAlgorithmOfLength(raw.size()) != d.algorithm) continue;
+    by_path.emplace(d.path, &d);
+  }
+  if (by_path.empty()) return "";
+  // `files` is stored newline-separated: a name holding a newline would
+  // split in two when read back and shift every digest after it.
+  for (const std::string& f : p.files) {
+    if (f.find('\n') != std::string::npos) return "";
+  }
+  std::string out;
+  for (const std::string& f : p.files) {
+    auto it = by_path.find(f);
+    if (it == by_path.end()) {
+      out.push_back('\0');
+      continue;
+    }
+    const std::string raw = absl::HexStringToBytes(it->second->digest);
+    out.push_back(static_cast<char>(raw.size()));
+    out += raw;
+    by_path.erase(it);  // a path listed twice has one digest
+  }
+  return out;
+}
+
+// The inverse; a blob that does not fit the file list gives no digests.
+std::vector<FileDigest> ParseFileDigestsBlob(const std::vector<std::string>& files,
+                                             absl::string_view blob) {
+  std::vector<FileDigest> out;
+  size_t pos = 0;
+  for (const std::string& f : files) {
+    if (pos >= blob.size()) break;
+    const size_t n = static_cast<unsigned char>(blob[pos++]);
+    if (n == 0) continue;
+    const absl::string_view algorithm = DigestAlgorithmOfLength(n);
+    if (algorithm.empty() || blob.size() - pos < n) return {};
+    out.push_back({f, std::string(algorithm),
+                   absl::BytesToHexString(blob.substr(pos, n))});
+    pos += n;
+  }
+  if (pos != blob.size()) return {};
+  return out;
+}
+
 // The set for one database file's bytes: found, or parsed rows inserted.
 absl::StatusOr<int64_t> PutPackageSet(Database& db, const LayerPackageDb& p) {
   const std::string eco(EcosystemName(p.ecosystem));
@@ -315,7 +384,8 @@ absl::StatusOr<int64_t> PutPackageSet(Database& db, const LayerPackageDb& p) {
       db.Prepare("INSERT INTO packages(set_id, name, epoch, version, release, "
                  "arch, source_name, source_version, status, license, "
                  "maintainer, installed_size, files, config_files, ecosystem, "
-                 "version_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "version_key, file_digests) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   for (const Package& k : p.scan.packages) {
     add.Reset();
     add.BindInt(1, set_id);
@@ -338,6 +408,12 @@ absl::StatusOr<int64_t> PutPackageSet(Database& db, const LayerPackageDb& p) {
       add.BindBlob(16, key->data(), key->size());
     } else {
       add.BindNull(16);
+    }
+    const std::string digests = FileDigestsBlob(k);
+    if (digests.empty()) {
+      add.BindNull(17);
+    } else {
+      add.BindBlob(17, digests.data(), digests.size());
     }
     DCI_RETURN_IF_ERROR(add.Run());
   }
@@ -977,7 +1053,7 @@ namespace {
 constexpr char kPackageColumns[] =
     "k.name, k.epoch, k.version, k.release, k.arch, k.source_name, "
     "k.source_version, k.status, k.license, k.maintainer, k.installed_size, "
-    "k.files, k.config_files, s.ecosystem";
+    "k.files, k.config_files, s.ecosystem, k.file_digests";
 
 Ecosystem EcosystemOf(absl::string_view name) {
   if (name == "rpm") return Ecosystem::kRpm;
@@ -1002,6 +1078,10 @@ Package ReadPackage(const Statement& st, int c) {
   if (!files.empty()) p.files = absl::StrSplit(files, '\n');
   p.config_files = ParseConfigFilesText(st.ColumnText(c++));
   p.ecosystem = EcosystemOf(st.ColumnView(c++));
+  if (!st.ColumnIsNull(c)) {
+    p.file_digests = ParseFileDigestsBlob(p.files, st.ColumnBlob(c));
+  }
+  ++c;
   return p;
 }
 

@@ -67,7 +67,53 @@ struct Record {
   bool has_version = false;
   std::string dir;     // canonical directory of the last F line
   bool dir_ok = true;  // false after an F line that was rejected
+  // The file of the last R line, which a Z line describes: kNoFile before
+  // any R line of the current F, kRejected after an R line that was
+  // rejected (warned there), else an index into pkg.files.
+  static constexpr long kNoFile = -1;
+  static constexpr long kRejected = -2;
+  long file = kNoFile;
+  bool digested = false;  // the file already has its Z line
 };
+
+// apk-tools' checksum text (2.x src/blob.c apk_blob_pull_csum, 3.x
+// apk_blob_pull_digest): "Q1" + base64 or "X1" + hex of a SHA-1 (apk-tools
+// 3 also writes a SHA-256 under "1" when the digest is that long), "Q2" /
+// "X2" of a SHA-256, or plain hex of an MD5 (the oldest databases).
+// Returns false for anything else.
+bool ParseApkChecksum(absl::string_view v, FileDigest* out) {
+  std::string raw;
+  if (v.size() > 2 && (v[0] == 'Q' || v[0] == 'X') &&
+      (v[1] == '1' || v[1] == '2')) {
+    const absl::string_view body = v.substr(2);
+    if (v[0] == 'Q') {
+      if (!absl::Base64Unescape(body, &raw)) return false;
+    } else {
+      if (body.size() % 2 != 0) return false;
+      for (char c : body) {
+        if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+      }
+      raw = absl::HexStringToBytes(body);
+    }
+    if (raw.size() == 20 && v[1] == '1') {
+      out->algorithm = "sha1";
+    } else if (raw.size() == 32) {
+      out->algorithm = "sha256";
+    } else {
+      return false;
+    }
+  } else if (v.size() == 32) {
+    for (char c : v) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+    }
+    raw = absl::HexStringToBytes(v);
+    out->algorithm = "md5";
+  } else {
+    return false;
+  }
+  out->digest = absl::BytesToHexString(raw);
+  return true;
+}
 
 }  // namespace
 
@@ -168,6 +214,7 @@ absl::StatusOr<PackageScan> ParseApkInstalled(absl::string_view text) {
         absl::StatusOr<std::string> dir = NormalizeEntryPath(value);
         rec.dir_ok = dir.ok();
         rec.dir = dir.ok() ? *std::move(dir) : std::string();
+        rec.file = Record::kNoFile;
         if (!rec.dir_ok) {
           warnings.Add(line_no, absl::StrCat("directory ", Quote(value),
                                              " skipped with its files: ",
@@ -176,6 +223,8 @@ absl::StatusOr<PackageScan> ParseApkInstalled(absl::string_view text) {
         break;
       }
       case 'R': {
+        rec.file = Record::kRejected;
+        rec.digested = false;
         if (!rec.dir_ok) break;  // warned at the F line
         const std::string joined = rec.dir.empty()
                                        ? std::string(value)
@@ -189,7 +238,37 @@ absl::StatusOr<PackageScan> ParseApkInstalled(absl::string_view text) {
                            file.ok() ? "" : file.status().message()));
           break;
         }
+        rec.file = static_cast<long>(rec.pkg.files.size());
         rec.pkg.files.push_back(*std::move(file));
+        break;
+      }
+      case 'Z': {
+        // The content checksum of the file of the R line above it (apk-tools
+        // src/database.c apk_db_fdb_read, case 'Z').
+        if (rec.file == Record::kRejected) break;  // warned at the R line
+        if (rec.file == Record::kNoFile) {
+          warnings.Add(line_no, "Z (file checksum) without an R line before "
+                                "it; skipped");
+          break;
+        }
+        if (rec.digested) {
+          warnings.Add(line_no,
+                       absl::StrCat("second Z line for ",
+                                    Quote(rec.pkg.files[rec.file]),
+                                    "; the first is kept"));
+          break;
+        }
+        FileDigest d;
+        if (!ParseApkChecksum(value, &d)) {
+          warnings.Add(line_no,
+                       absl::StrCat("Z (file checksum) ", Quote(value),
+                                    " of ", Quote(rec.pkg.files[rec.file]),
+                                    " is not an apk checksum; skipped"));
+          break;
+        }
+        d.path = rec.pkg.files[rec.file];
+        rec.pkg.file_digests.push_back(std::move(d));
+        rec.digested = true;
         break;
       }
       default:

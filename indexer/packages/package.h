@@ -24,6 +24,18 @@ struct ConfigFile {
   bool obsolete = false;  // dpkg marks conffiles no longer shipped
 };
 
+// The digest a package database recorded for one regular file's content,
+// which `rpm -V` / `apk audit` check the file against: rpm FILEDIGESTS
+// (directories, symlinks, ghosts, files not installed and files with
+// %verify(not md5) left out, as rpm -V skips them), apk's Z: line. dpkg
+// keeps its md5sums outside the status file (info/PKG.md5sums), so dpkg
+// packages have none here.
+struct FileDigest {
+  std::string path;       // canonical, one of Package::files
+  std::string algorithm;  // "md5", "sha1", "sha256", ...
+  std::string digest;     // lowercase hex
+};
+
 struct Package {
   Ecosystem ecosystem = Ecosystem::kDeb;
   std::string name;
@@ -42,6 +54,7 @@ struct Package {
   std::string status;          // dpkg: "install ok installed", ...
   std::vector<std::string> files;  // canonical paths, as the database lists
   std::vector<ConfigFile> config_files;
+  std::vector<FileDigest> file_digests;  // rpm, apk; in `files` order
   std::string license;
   std::string maintainer;  // dpkg Maintainer, rpm packager/vendor, apk m
   long long installed_size = 0;  // bytes

@@ -68,9 +68,12 @@ enum : uint32_t {
   kTagPackager = 1015,
   kTagArch = 1022,
   kTagOldFilenames = 1027,
+  kTagFileStates = 1029,
+  kTagFileModes = 1030,
   kTagFileDigests = 1035,  // FILEMD5S in old rpm
   kTagFileFlags = 1037,
   kTagSourceRpm = 1044,
+  kTagFileVerifyFlags = 1045,
   kTagDirIndexes = 1116,
   kTagBasenames = 1117,
   kTagDirNames = 1118,
@@ -78,8 +81,19 @@ enum : uint32_t {
   kTagFileDigestAlgo = 5011,
 };
 
-// rpm lib/rpmfi.h, rpmfileAttrs_e: RPMFILE_CONFIG = (1 << 0).
+// rpm lib/rpmfi.h, rpmfileAttrs_e: RPMFILE_CONFIG = (1 << 0),
+// RPMFILE_GHOST = (1 << 6).
 constexpr uint32_t kFileConfig = 1u << 0;
+constexpr uint32_t kFileGhost = 1u << 6;
+// rpm include/rpm/rpmfiles.h: RPMFILE_STATE_NORMAL; the others (replaced,
+// not installed, netshared, wrong color) are files rpm -V does not hash.
+constexpr uint32_t kFileStateNormal = 0;
+// rpm include/rpm/rpmvf.h: RPMVERIFY_FILEDIGEST (was RPMVERIFY_MD5).
+constexpr uint32_t kVerifyFileDigest = 1u << 0;
+// st_mode file type bits as rpm records them in FILEMODES (POSIX values).
+constexpr uint32_t kModeTypeMask = 0170000;
+constexpr uint32_t kModeDir = 0040000;
+constexpr uint32_t kModeSymlink = 0120000;
 // rpm's hdrblobInit limit on the index entry count (header_internal.h).
 constexpr uint32_t kMaxIndexEntries = 0xffff;
 constexpr size_t kEntrySize = 16;
@@ -143,6 +157,12 @@ std::string TagName(uint32_t tag) {
       return "ARCH";
     case kTagOldFilenames:
       return "OLDFILENAMES";
+    case kTagFileStates:
+      return "FILESTATES";
+    case kTagFileModes:
+      return "FILEMODES";
+    case kTagFileVerifyFlags:
+      return "FILEVERIFYFLAGS";
     case kTagFileDigests:
       return "FILEDIGESTS";
     case kTagFileFlags:
@@ -273,6 +293,36 @@ class HeaderView {
     return out;
   }
 
+  // All values of a CHAR, INT8, INT16 or INT32 entry, widened (FILEMODES is
+  // INT16, FILESTATES CHAR); empty when absent.
+  absl::StatusOr<std::vector<uint32_t>> Numbers(uint32_t tag) const {
+    const Entry* e = Find(tag);
+    if (e == nullptr) return std::vector<uint32_t>();
+    if (e->type != kTypeChar && e->type != kTypeInt8 &&
+        e->type != kTypeInt16 && e->type != kTypeInt32) {
+      return WrongType(*e, "an integer array");
+    }
+    DCI_RETURN_IF_ERROR(CheckFixed(*e));
+    std::vector<uint32_t> out;
+    out.reserve(e->count);
+    const char* p = data_.data() + e->offset;
+    const size_t size = TypeSize(e->type);
+    for (uint32_t i = 0; i < e->count; ++i, p += size) {
+      const auto* u = reinterpret_cast<const unsigned char*>(p);
+      switch (size) {
+        case 1:
+          out.push_back(u[0]);
+          break;
+        case 2:
+          out.push_back((uint32_t{u[0]} << 8) | u[1]);
+          break;
+        default:
+          out.push_back(Be32(p));
+      }
+    }
+    return out;
+  }
+
   // First value of an INT64 entry; nullopt when absent.
   absl::StatusOr<std::optional<uint64_t>> Int64(uint32_t tag) const {
     const Entry* e = Find(tag);
@@ -393,6 +443,24 @@ void SplitSourceRpm(absl::string_view srpm, Package* pkg) {
 }
 
 std::string LowerHex(absl::string_view s) { return absl::AsciiStrToLower(s); }
+
+// Hex digits a digest of `algorithm` has; 0 for an unknown algorithm.
+size_t HexDigits(absl::string_view algorithm) {
+  if (algorithm == "md5") return 32;
+  if (algorithm == "sha1") return 40;
+  if (algorithm == "sha224") return 56;
+  if (algorithm == "sha256") return 64;
+  if (algorithm == "sha384") return 96;
+  if (algorithm == "sha512") return 128;
+  return 0;
+}
+
+bool IsHex(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -526,15 +594,32 @@ absl::StatusOr<Package> ParseRpmHeader(absl::string_view blob,
                        h.StringArray(kTagFileDigests));
   DCI_ASSIGN_OR_RETURN(std::vector<uint32_t> flags,
                        h.Int32Array(kTagFileFlags));
-  if (!digests.empty() && digests.size() != raw_paths.size()) {
-    return absl::DataLossError(absl::StrCat("FILEDIGESTS has ", digests.size(),
+  DCI_ASSIGN_OR_RETURN(std::vector<uint32_t> modes, h.Numbers(kTagFileModes));
+  DCI_ASSIGN_OR_RETURN(std::vector<uint32_t> states,
+                       h.Numbers(kTagFileStates));
+  DCI_ASSIGN_OR_RETURN(std::vector<uint32_t> verify,
+                       h.Numbers(kTagFileVerifyFlags));
+  auto check_count = [&raw_paths](const auto& v,
+                                  uint32_t tag) -> absl::Status {
+    if (v.empty() || v.size() == raw_paths.size()) return absl::OkStatus();
+    return absl::DataLossError(absl::StrCat(TagName(tag), " has ", v.size(),
                                             " entries for ", raw_paths.size(),
                                             " files"));
-  }
-  if (!flags.empty() && flags.size() != raw_paths.size()) {
-    return absl::DataLossError(absl::StrCat("FILEFLAGS has ", flags.size(),
-                                            " entries for ", raw_paths.size(),
-                                            " files"));
+  };
+  DCI_RETURN_IF_ERROR(check_count(digests, kTagFileDigests));
+  DCI_RETURN_IF_ERROR(check_count(flags, kTagFileFlags));
+  // The arrays read only to choose which digests to keep: a bad one costs
+  // the package its per-file digests, not the package.
+  bool keep_digests = true;
+  for (auto [v, tag] : {std::make_pair(&modes, kTagFileModes),
+                        std::make_pair(&states, kTagFileStates),
+                        std::make_pair(&verify, kTagFileVerifyFlags)}) {
+    absl::Status st = check_count(*v, tag);
+    if (st.ok()) continue;
+    keep_digests = false;
+    if (notes != nullptr) {
+      notes->push_back(absl::StrCat(st.message(), ": file digests not kept"));
+    }
   }
   // rpm lib/rpmfi.c: without FILEDIGESTALGO the digests are MD5.
   DCI_ASSIGN_OR_RETURN(std::vector<uint32_t> algo,
@@ -549,6 +634,30 @@ absl::StatusOr<Package> ParseRpmHeader(absl::string_view blob,
       }
     }
   }
+
+  // Which files rpm -V hashes (rpm lib/verify.c rpmfilesVerify): regular
+  // files in the NORMAL state whose verify flags include the digest, that
+  // are not %ghost, with a digest recorded.
+  const size_t hex_digits = HexDigits(algorithm);
+  size_t bad_digests = 0;
+  auto verified = [&](size_t i) {
+    if (!keep_digests || digests.empty() || digests[i].empty() ||
+        hex_digits == 0) {
+      return false;
+    }
+    if (!flags.empty() && (flags[i] & kFileGhost) != 0) return false;
+    if (!modes.empty()) {
+      const uint32_t type = modes[i] & kModeTypeMask;
+      if (type == kModeDir || type == kModeSymlink) return false;
+    }
+    if (!states.empty() && states[i] != kFileStateNormal) return false;
+    if (!verify.empty() && (verify[i] & kVerifyFileDigest) == 0) return false;
+    if (digests[i].size() != hex_digits || !IsHex(digests[i])) {
+      ++bad_digests;
+      return false;
+    }
+    return true;
+  };
 
   pkg.files.reserve(raw_paths.size());
   for (size_t i = 0; i < raw_paths.size(); ++i) {
@@ -572,11 +681,20 @@ absl::StatusOr<Package> ParseRpmHeader(absl::string_view blob,
       }
       pkg.config_files.push_back(std::move(cf));
     }
+    if (verified(i)) {
+      pkg.file_digests.push_back({*path, algorithm, LowerHex(digests[i])});
+    }
     pkg.files.push_back(*std::move(path));
   }
   if (skipped > 0 && notes != nullptr) {
     notes->push_back(
         absl::StrCat(skipped, " file name(s) skipped, first ", first_skip));
+  }
+  if (bad_digests > 0 && notes != nullptr) {
+    notes->push_back(absl::StrCat(bad_digests, " FILEDIGESTS entr",
+                                  bad_digests == 1 ? "y is" : "ies are",
+                                  " not ", hex_digits, " hex digits: not "
+                                  "kept for checking"));
   }
   return pkg;
 }

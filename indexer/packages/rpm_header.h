@@ -39,15 +39,20 @@ inline constexpr size_t kMaxRpmHeaderBytes = size_t{256} << 20;
 // source_name / source_version from SOURCERPM ("bash-5.1-2.src.rpm" ->
 // "bash", "5.1-2"), license, maintainer (PACKAGER, else VENDOR),
 // installed_size (LONGSIZE, else SIZE), files (canonical: no leading '/'; the
-// root directory "/" is ""), and config_files (RPMFILE_CONFIG files with
+// root directory "/" is ""), config_files (RPMFILE_CONFIG files with
 // their FILEDIGESTS entry and FILEDIGESTALGO's name; md5 when the header has
-// no FILEDIGESTALGO, as rpm assumes).
+// no FILEDIGESTALGO, as rpm assumes), and file_digests: the FILEDIGESTS
+// entry of every file `rpm -V` hashes (rpm lib/verify.c): not a directory
+// or symlink by FILEMODES, not RPMFILE_GHOST, FILESTATES normal (not
+// replaced, not installed, netshared or wrong color), FILEVERIFYFLAGS with
+// RPMVERIFY_FILEDIGEST, and a digest of the algorithm's length in hex.
 //
 // Errors: DataLoss for a blob that is not a well-formed header (sizes,
 // counts, offsets, alignment, unterminated strings, a bad region trailer, a
 // missing NAME/VERSION/RELEASE, a required tag with the wrong type, file
 // arrays whose counts disagree). Non-fatal findings (a file path that would
-// escape the root, an unknown digest algorithm) are appended to `notes` when
+// escape the root, an unknown digest algorithm, digests that are not hex of
+// the algorithm's length) are appended to `notes` when
 // it is not null, and the rest of the header is used.
 absl::StatusOr<Package> ParseRpmHeader(
     absl::string_view blob, std::vector<std::string>* notes = nullptr);

@@ -652,5 +652,224 @@ TEST_F(Drift, IgnoreRulesAreChangeable) {
   EXPECT_EQ(all["ignoreRules"], json::array());
 }
 
+// --- Packaged files modified in place: rpm and apk. ---
+
+// A directory removed when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/dci-digest-drift-XXXXXX";
+    path_ = mkdtemp(tmpl);
+    chmod(path_.c_str(), 0755);
+  }
+  ~TempDir() { RunCommand({"/bin/rm", "-rf", path_}); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string HexOf(const std::string& algorithm, const std::string& file) {
+  return Sh("openssl dgst -" + algorithm + " -r '" + file + "' | cut -d' ' -f1")
+      .substr(0, algorithm == "sha1" ? 40 : 64);
+}
+
+// Copies `paths` (changed or added, with their parent directories) from
+// `root` into a fresh upper directory: what overlayfs would hold.
+std::string UpperOf(const std::string& root, const std::string& upper,
+                    const std::vector<std::string>& paths) {
+  std::string script = "mkdir -p '" + upper + "'; cd '" + root + "'\n";
+  for (const std::string& p : paths) {
+    script += "cp -a --no-dereference --parents '" + p + "' '" + upper + "'\n";
+  }
+  Sh(script);
+  return upper;
+}
+
+class PackageDigestDrift : public ::testing::Test {
+ protected:
+  json Json(std::vector<std::string> args) {
+    args.push_back("--output");
+    args.push_back("json");
+    CommandResult r = dcid_.Dci(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    json j = json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    return j;
+  }
+
+  DcidProcess dcid_;
+};
+
+// The RPM sample's rpm-v2 (scripts/make-rpm-image.sh) unpacked with umoci
+// and changed in place; `rpm -V` on the changed root is the reference for
+// which files no longer match their digest ('5' in its flags), `rpm -q
+// --dump` for the digests, sha256 of the file for the actual one. From the
+// overlay upper directory alone the rpm database stays in the image, so the
+// digests come from what the index stored.
+TEST_F(PackageDigestDrift, RpmFilesModifiedInPlaceAreThoseRpmVerifyNames) {
+  const std::string samples = SamplesDir() + "/rpm";
+  if (!Exists(samples + "/layout/index.json")) {
+    if (std::getenv("CI")) FAIL() << "no RPM sample in " << samples;
+    GTEST_SKIP() << "SKIPPED: no RPM sample; run scripts/make-rpm-image.sh "
+                 << samples;
+  }
+  ASSERT_TRUE(dcid_.ok());
+  CommandResult ix = dcid_.Dci(
+      {"index", "oci:" + samples + "/layout:rpm-v2", "--tag", "dci/rpm:v2"});
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+
+  TempDir tmp;
+  const std::string dir = tmp.path();
+  Sh("umoci unpack --image '" + samples + "/layout:rpm-v2' '" + dir +
+     "/bundle' >/dev/null 2>&1");
+  const std::string base = dir + "/bundle/rootfs";
+  const std::string changed = dir + "/changed";
+  Sh("cp -a '" + base + "' '" + changed + "'\n"
+     "cd '" + changed + "'\n"
+     "printf z > opt/dci/one\n"                           // same size
+     "printf 'data 2.0 patched\\n' > usr/share/dci-conf/data.txt\n"
+     "printf 'version=2.0\\nlocal=1\\n' > etc/dci-test.conf\n"  // %config
+     "chmod 600 opt/dci/two\n"                            // mode only
+     "echo new > opt/dci/extra\n");                       // owned by none
+  // rpm -V on a copy: rpm may touch its database files when it opens them.
+  auto verify = [&](const std::string& root) {
+    const std::string copy = dir + "/verify";
+    Sh("rm -rf '" + copy + "'; cp -a '" + root + "' '" + copy + "'");
+    CommandResult v = RunCommand({"/usr/bin/rpm", "-Va", "--root", copy,
+                                  "--dbpath", "/var/lib/rpm"});
+    std::set<std::string> out;
+    for (absl::string_view line : absl::StrSplit(v.out, '\n', absl::SkipEmpty())) {
+      // "S.5....T.  c /etc/dci-test.conf": 9 flag characters, the
+      // attribute marker, the path.
+      EXPECT_GT(line.size(), 13u) << line;
+      if (line.size() > 13 && line[2] == '5') {
+        out.insert(std::string(line.substr(line.find(" /") + 2)));
+      }
+    }
+    return out;
+  };
+  ASSERT_EQ(verify(base), std::set<std::string>{});
+  const std::set<std::string> rpm_says = verify(changed);
+  ASSERT_EQ(rpm_says, (std::set<std::string>{"etc/dci-test.conf", "opt/dci/one",
+                                             "usr/share/dci-conf/data.txt"}));
+
+  // The reference report: rpm's own digest of each file it names.
+  std::map<std::string, std::string> recorded;  // path -> digest
+  const std::string dump =
+      Sh("rpm --root '" + base + "' --dbpath /var/lib/rpm -qa --dump");
+  for (absl::string_view line : absl::StrSplit(dump, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, ' ');
+    ASSERT_GE(f.size(), 4u) << line;
+    recorded[f[0].substr(1)] = f[3];
+  }
+  json want = json::array();
+  for (const std::string& p : rpm_says) {
+    const std::string owner = Sh("rpm --root '" + base +
+                                 "' --dbpath /var/lib/rpm -qf --qf '%{NAME}' '/" +
+                                 p + "'");
+    const std::string algo = Trimmed(
+        Sh("rpm --root '" + base + "' --dbpath /var/lib/rpm -q --qf "
+           "'%{FILEDIGESTALGO}' " + owner));
+    ASSERT_EQ(algo, "8");  // PGPHASHALGO_SHA256, rpm 4.18's default
+    want.push_back({{"path", p}, {"ecosystem", "rpm"}, {"package", owner},
+                    {"algorithm", "sha256"}, {"expected", recorded[p]},
+                    {"actual", HexOf("sha256", changed + "/" + p)},
+                    {"config", p == "etc/dci-test.conf"}});
+  }
+  EXPECT_EQ(want[0]["package"], "dci-conf");
+  EXPECT_EQ(want[1]["package"], "dci-epoch");
+
+  json r = Json({"drift", "dir:" + changed, "--image", "dci/rpm:v2"});
+  EXPECT_EQ(r["modifiedFiles"], want);
+  EXPECT_EQ(r["warnings"], json::array());
+  EXPECT_EQ(ReportedDrift(r),
+            (std::vector<std::string>{"C etc/dci-test.conf content,size",
+                                      "A opt/dci/extra",
+                                      "C opt/dci/one content",
+                                      "C opt/dci/two mode",
+                                      "C usr/share/dci-conf/data.txt content,size"}));
+
+  const std::string upper =
+      UpperOf(changed, dir + "/upper",
+              {"etc/dci-test.conf", "opt/dci/extra", "opt/dci/one",
+               "opt/dci/two", "usr/share/dci-conf/data.txt"});
+  json o = Json({"drift", "overlay:" + upper, "--image", "dci/rpm:v2"});
+  EXPECT_EQ(o["modifiedFiles"], want);
+  EXPECT_EQ(o["warnings"], json::array());
+}
+
+// apk end to end on an image made here: no apk root is available on this
+// machine, so the installed database is written by the test in apk-tools'
+// format (Z:Q1 + base64 SHA-1 of each file, as `openssl dgst -sha1 -binary
+// | base64` gives it; a symlink's is the SHA-1 of its target), and the
+// image is built with umoci and indexed by dcid. apk audit's digest check
+// is the rule: a regular file whose SHA-1 is not its Z: line's.
+TEST_F(PackageDigestDrift, ApkFilesModifiedInPlaceAgainstTheirChecksums) {
+  ASSERT_TRUE(dcid_.ok());
+  TempDir tmp;
+  const std::string dir = tmp.path();
+  const std::string layout = dir + "/layout";
+  Sh("umoci init --layout '" + layout + "'\n"
+     "umoci new --image '" + layout + ":apk-v1'\n"
+     "umoci unpack --image '" + layout + ":apk-v1' '" + dir + "/bundle' >/dev/null\n"
+     "R='" + dir + "/bundle/rootfs'\n"
+     "mkdir -p \"$R/bin\" \"$R/etc\" \"$R/usr/lib\" \"$R/lib/apk/db\"\n"
+     "printf 'busybox binary\\n' > \"$R/bin/busybox\"; chmod 755 \"$R/bin/busybox\"\n"
+     "ln -s /bin/busybox \"$R/bin/sh\"\n"
+     "printf 'Welcome\\n' > \"$R/etc/motd\"\n"
+     "printf 'libfoo\\n' > \"$R/usr/lib/libfoo.so.1\"\n"
+     "q() { printf 'Z:Q1%s\\n' \"$(openssl dgst -sha1 -binary \"$1\" | base64)\"; }\n"
+     "qs() { printf 'Z:Q1%s\\n' \"$(printf '%s' \"$1\" | openssl dgst -sha1 -binary | base64)\"; }\n"
+     "{ printf 'P:busybox\\nV:1.36.1-r15\\nA:x86_64\\no:busybox\\nF:bin\\nR:busybox\\na:0:0:755\\n'\n"
+     "  q \"$R/bin/busybox\"\n"
+     "  printf 'R:sh\\na:0:0:777\\n'; qs /bin/busybox\n"
+     "  printf 'F:etc\\nR:motd\\n'; q \"$R/etc/motd\"\n"
+     "  printf '\\nP:libfoo\\nV:1.0-r0\\nA:x86_64\\nF:usr/lib\\nR:libfoo.so.1\\n'\n"
+     "  q \"$R/usr/lib/libfoo.so.1\"\n"
+     "  printf '\\n'\n"
+     "} > \"$R/lib/apk/db/installed\"\n"
+     "umoci repack --image '" + layout + ":apk-v1' '" + dir + "/bundle' >/dev/null\n");
+  CommandResult ix = dcid_.Dci({"index", "oci:" + layout + ":apk-v1", "--tag", "dci/apk:v1"});
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+  const json pk = Json({"packages", "dci/apk:v1"});
+  ASSERT_EQ(pk["packages"].size(), 2u);
+
+  const std::string base = dir + "/bundle/rootfs";
+  const std::string changed = dir + "/changed";
+  Sh("cp -a '" + base + "' '" + changed + "'\n"
+     "cd '" + changed + "'\n"
+     "printf '\\000' >> bin/busybox\n"
+     "printf 'Welcome, ops\\n' > etc/motd\n"
+     "echo mine > etc/extra\n");
+  json want = json::array();
+  for (const std::string& p : {"bin/busybox", "etc/motd"}) {
+    want.push_back({{"path", p}, {"ecosystem", "apk"}, {"package", "busybox"},
+                    {"algorithm", "sha1"},
+                    {"expected", HexOf("sha1", base + "/" + p)},
+                    {"actual", HexOf("sha1", changed + "/" + p)},
+                    {"config", false}});
+  }
+  json r = Json({"drift", "dir:" + changed, "--image", "dci/apk:v1"});
+  EXPECT_EQ(r["modifiedFiles"], want);
+  EXPECT_EQ(r["warnings"], json::array());
+  const std::string upper = UpperOf(changed, dir + "/upper",
+                                    {"bin/busybox", "etc/extra", "etc/motd"});
+  json o = Json({"drift", "overlay:" + upper, "--image", "dci/apk:v1"});
+  EXPECT_EQ(o["modifiedFiles"], want);
+  EXPECT_EQ(o["warnings"], json::array());
+
+  // Unchanged, the root has nothing modified: the symlink's checksum (of
+  // its target) is never compared with file content.
+  json same = Json({"drift", "dir:" + base, "--image", "dci/apk:v1"});
+  EXPECT_EQ(same["modifiedFiles"], json::array());
+  EXPECT_EQ(ReportedDrift(same), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace dci::testing

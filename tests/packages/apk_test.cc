@@ -49,6 +49,15 @@ std::string ReadFile(const fs::path& p) {
   return ss.str();
 }
 
+// "path algorithm digest" per file checksum, in order.
+std::vector<std::string> DigestLines(const Package& p) {
+  std::vector<std::string> out;
+  for (const FileDigest& d : p.file_digests) {
+    out.push_back(absl::StrCat(d.path, " ", d.algorithm, " ", d.digest));
+  }
+  return out;
+}
+
 using Row = std::tuple<std::string, std::string, std::string>;
 
 std::vector<Row> ReadExpected(const fs::path& p) {
@@ -212,6 +221,45 @@ TEST(ApkInstalled, BrokenRecordsAreWarnedAndNeighboursSurvive) {
             "(version); skipped");
 }
 
+// apk-tools' checksum encodings (src/blob.c apk_blob_pull_csum and, in
+// apk-tools 3, apk_blob_pull_digest), and the Z lines it cannot use.
+TEST(ApkInstalled, FileChecksumsInEveryEncoding) {
+  const std::string text =
+      "P:demo\nV:1-r0\nF:etc\n"
+      "R:q1\nZ:Q1pcfTfDNEbNKQc2s1tia7da05M8Q=\n"
+      "R:x1\na:0:0:755\nZ:X1a5c7d37c33446cd290736b35b626bb75ad3933c4\n"
+      "R:q2\nZ:Q247DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
+      "R:md5\nZ:d41d8cd98f00b204e9800998ecf8427e\n"
+      "R:bad\nZ:Q1notbase64!\n"
+      "R:twice\nZ:Q1pcfTfDNEbNKQc2s1tia7da05M8Q=\n"
+      "Z:Q1pcfTfDNEbNKQc2s1tia7da05M8Q=\n"
+      "R:../../escape\nZ:Q1pcfTfDNEbNKQc2s1tia7da05M8Q=\n"
+      "F:usr\nZ:Q1pcfTfDNEbNKQc2s1tia7da05M8Q=\n";
+  absl::StatusOr<PackageScan> scan = ParseApkInstalled(text);
+  ASSERT_TRUE(scan.ok()) << scan.status();
+  ASSERT_EQ(scan->packages.size(), 1u);
+  EXPECT_THAT(
+      DigestLines(scan->packages[0]),
+      ElementsAre(
+          "etc/q1 sha1 a5c7d37c33446cd290736b35b626bb75ad3933c4",
+          "etc/x1 sha1 a5c7d37c33446cd290736b35b626bb75ad3933c4",
+          "etc/q2 sha256 "
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+          "etc/md5 md5 d41d8cd98f00b204e9800998ecf8427e",
+          "etc/twice sha1 a5c7d37c33446cd290736b35b626bb75ad3933c4"));
+  EXPECT_THAT(
+      scan->warnings,
+      ElementsAre(
+          "lib/apk/db/installed:14: Z (file checksum) \"Q1notbase64!\" of "
+          "\"etc/bad\" is not an apk checksum; skipped",
+          "lib/apk/db/installed:17: second Z line for \"etc/twice\"; the "
+          "first is kept",
+          "lib/apk/db/installed:18: file \"../../escape\" in \"etc\" skipped: "
+          "path escapes root (\"..\" component)",
+          "lib/apk/db/installed:21: Z (file checksum) without an R line "
+          "before it; skipped"));
+}
+
 TEST(ApkInstalled, EmptyOrBlankInputIsAnEmptyDatabase) {
   for (const char* text : {"", "\n", "\n\n  \n"}) {
     absl::StatusOr<PackageScan> scan = ParseApkInstalled(text);
@@ -332,6 +380,62 @@ TEST(ApkTestdata, SyftMultipleExactFieldsAndFiles) {
   ASSERT_NE(readline, nullptr);
   EXPECT_THAT(readline->files,
               ElementsAre("etc/inputrc", "usr/lib/libreadline.so.8"));
+}
+
+// Z: lines, as hex of the base64 after "Q1" (python3 base64.b64decode). The
+// symlinks' checksums are SHA-1 of their targets, as apk-tools computes
+// them: bin/sh -> /bin/busybox is sha1("/bin/busybox") = a5c7d37c...,
+// lib/libc.musl-x86_64.so.1 -> ld-musl-x86_64.so.1 is ef227724....
+TEST(ApkTestdata, SyftMultipleFileChecksums) {
+  REQUIRE_APK_TESTDATA();
+  absl::StatusOr<PackageScan> scan = ParseApkInstalled(ReadFile(
+      fs::path(TestdataDir()) / "apk/syft-multiple-1/lib/apk/db/installed"));
+  ASSERT_TRUE(scan.ok()) << scan.status();
+  EXPECT_THAT(scan->warnings, IsEmpty());
+  const Package* bash = FindPackage(*scan, "bash");
+  ASSERT_NE(bash, nullptr);
+  EXPECT_THAT(DigestLines(*bash), IsEmpty());
+  const Package* binsh = FindPackage(*scan, "busybox-binsh");
+  ASSERT_NE(binsh, nullptr);
+  EXPECT_THAT(DigestLines(*binsh),
+              ElementsAre("bin/sh sha1 a5c7d37c33446cd290736b35b626bb75ad3933c4"));
+  const Package* musl = FindPackage(*scan, "musl");
+  ASSERT_NE(musl, nullptr);
+  EXPECT_THAT(
+      DigestLines(*musl),
+      ElementsAre(
+          "lib/ld-musl-x86_64.so.1 sha1 fb3109886e770b1cbb0e4579a1942a7969f3c9b6",
+          "lib/libc.musl-x86_64.so.1 sha1 "
+          "ef2277245372a40e26c61249af4a2ee82cec2552"));
+  // usr/lib/libreadline.so.8 has an a: line and no Z:.
+  const Package* readline = FindPackage(*scan, "readline");
+  ASSERT_NE(readline, nullptr);
+  EXPECT_THAT(DigestLines(*readline),
+              ElementsAre("etc/inputrc sha1 8a572092e12c797107ea2328f543632e7d693df8"));
+}
+
+// Every one of trivy's 76 Z: lines follows an R: line and is a SHA-1.
+TEST(ApkTestdata, TrivyEveryFileChecksumIsKept) {
+  REQUIRE_APK_TESTDATA();
+  absl::StatusOr<PackageScan> scan = ParseApkInstalled(
+      ReadFile(fs::path(TestdataDir()) / "apk/trivy-apk/lib/apk/db/installed"));
+  ASSERT_TRUE(scan.ok()) << scan.status();
+  size_t n = 0;
+  for (const Package& p : scan->packages) {
+    for (const FileDigest& d : p.file_digests) {
+      ++n;
+      EXPECT_EQ(d.algorithm, "sha1") << d.path;
+      EXPECT_EQ(d.digest.size(), 40u) << d.path;
+      EXPECT_NE(std::find(p.files.begin(), p.files.end(), d.path), p.files.end())
+          << d.path;
+    }
+  }
+  EXPECT_EQ(n, 76u);
+  EXPECT_THAT(DigestLines(scan->packages[0]),
+              ElementsAre("lib/libc.musl-x86_64.so.1 sha1 "
+                          "ef2277245372a40e26c61249af4a2ee82cec2552",
+                          "lib/ld-musl-x86_64.so.1 sha1 "
+                          "294c2c1462c79ff7a7a4df7e408a4afc59a2c6d4"));
 }
 
 TEST(ApkTestdata, TrivyRecordWithoutVersionIsSkippedWithAWarning) {

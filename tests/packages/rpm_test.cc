@@ -128,6 +128,20 @@ bool HaveTool(const std::string& tool) {
     }                                                                        \
   } while (0)
 
+// "path algorithm digest" per kept file digest, in order.
+std::vector<std::string> DigestLines(const Package& p) {
+  std::vector<std::string> out;
+  for (const FileDigest& d : p.file_digests) {
+    out.push_back(absl::StrCat(d.path, " ", d.algorithm, " ", d.digest));
+  }
+  return out;
+}
+
+std::string Digest(const std::string& path, const std::string& algorithm,
+                   const std::string& digest) {
+  return absl::StrCat(path, " ", algorithm, " ", digest);
+}
+
 // "name\tepoch\tversion\trelease\tarch", as expected.tsv and our --qf have.
 std::string Nevra(const Package& p) {
   return absl::StrJoin({p.name, p.epoch, p.version, p.release, p.arch}, "\t");
@@ -351,6 +365,86 @@ TEST(RpmTestdata, AgreesWithRpmToolOnEveryField) {
     EXPECT_FALSE(want.empty());
     EXPECT_THAT(Describe(scan), UnorderedElementsAreArray(want));
     Shell(absl::StrCat("rm -rf '", tmp, "'"), nullptr);
+  }
+}
+
+// The per-file digests dci keeps are those `rpm -V` hashes, with rpm's own
+// reading of every tag involved as the reference: Debian's rpm prints
+// FILEDIGESTS, FILEFLAGS, FILEMODES, FILESTATES and FILEVERIFYFLAGS of each
+// file, and the test applies rpm lib/verify.c's rule to them (a regular
+// file, not %ghost, state normal, RPMVERIFY_FILEDIGEST set, a digest).
+TEST(RpmTestdata, FileDigestsAreThoseRpmVerifyChecks) {
+  DCI_REQUIRE_TESTDATA();
+  DCI_REQUIRE_RPM();
+  struct Db {
+    std::string format, path;
+    size_t want;  // digests kept, all packages
+  };
+  std::vector<Db> dbs = {
+      {"rpm-bdb",
+       TestdataDir() + "/rpm-bdb/go-rpmdb-libuuid/var/lib/rpm/Packages", 3},
+      {"rpm-bdb",
+       TestdataDir() + "/rpm-bdb/osv-scalibr-epoch/var/lib/rpm/Packages", 1},
+      {"rpm-sqlite",
+       TestdataDir() + "/rpm-sqlite/chunkah-filesystem-setup/usr/lib/sysimage/"
+                       "rpm/rpmdb.sqlite",
+       32},
+      {"rpm-bdb", FixtureDir() + "/bdb-be-16k/Packages", 32},
+  };
+  const std::map<std::string, std::string> algos = {
+      {"(none)", "md5"}, {"1", "md5"},     {"2", "sha1"},   {"8", "sha256"},
+      {"9", "sha384"},   {"10", "sha512"}, {"11", "sha224"}};
+  for (const Db& db : dbs) {
+    SCOPED_TRACE(db.path);
+    const std::string tmp = MakeTempDir();
+    ASSERT_NE(tmp, "");
+    const bool bdb = db.format == "rpm-bdb";
+    const std::string bytes = ReadFile(db.path);
+    WriteFile(tmp + (bdb ? "/Packages" : "/rpmdb.sqlite"), bytes);
+    std::string out;
+    ASSERT_EQ(Shell(absl::StrCat(
+                        "rpm --dbpath ", tmp, " --define '_db_backend ",
+                        bdb ? "bdb_ro" : "sqlite",
+                        "' -qa --qf '@@\\t%{NAME}\\t%{FILEDIGESTALGO}\\n"
+                        "[%{FILENAMES}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\t"
+                        "%{FILEMODES}\\t%{FILESTATES}\\t%{FILEVERIFYFLAGS}\\n]'"
+                        " 2>/dev/null"),
+                    &out),
+              0);
+    Shell(absl::StrCat("rm -rf '", tmp, "'"), nullptr);
+    std::vector<std::string> want;
+    std::string name, algo;
+    for (const std::string& line : Lines(out)) {
+      std::vector<std::string> f = absl::StrSplit(line, '\t');
+      if (f[0] == "@@") {
+        ASSERT_EQ(f.size(), 3u) << line;
+        name = f[1];
+        ASSERT_EQ(algos.count(f[2]), 1u) << line;
+        algo = algos.at(f[2]);
+        continue;
+      }
+      if (f.size() != 6) continue;  // a package without files
+      const unsigned long flags = std::stoul(f[2]);
+      const unsigned long mode = std::stoul(f[3]);
+      const unsigned long state = std::stoul(f[4]);
+      const unsigned long verify = std::stoul(f[5]);
+      if (f[1].empty() || (flags & 64) != 0 || (mode & 0170000) == 0040000 ||
+          (mode & 0170000) == 0120000 || state != 0 || (verify & 1) == 0) {
+        continue;
+      }
+      want.push_back(absl::StrCat(name, " ", f[0], " ", algo, " ", f[1]));
+    }
+    PackageScan scan = ReadDb(db.format, bytes);
+    EXPECT_THAT(scan.warnings, IsEmpty());
+    std::vector<std::string> ours;
+    for (const Package& p : scan.packages) {
+      for (const FileDigest& d : p.file_digests) {
+        ours.push_back(
+            absl::StrCat(p.name, " /", d.path, " ", d.algorithm, " ", d.digest));
+      }
+    }
+    EXPECT_THAT(ours, UnorderedElementsAreArray(want));
+    EXPECT_EQ(ours.size(), db.want);
   }
 }
 
@@ -696,6 +790,8 @@ TEST(RpmRealDb, ImportedKeyIsListedLikeRpmQa) {
 
 // Tags and types (rpm include/rpm/rpmtag.h).
 enum : uint32_t {
+  kChar = 1,
+  kInt16 = 3,
   kBin = 7,
   kInt32 = 4,
   kInt64 = 5,
@@ -712,9 +808,12 @@ enum : uint32_t {
   kPackager = 1015,
   kArch = 1022,
   kOldFilenames = 1027,
+  kFileStates = 1029,
+  kFileModes = 1030,
   kFileDigests = 1035,
   kFileFlags = 1037,
   kSourceRpm = 1044,
+  kFileVerifyFlags = 1045,
   kDirIndexes = 1116,
   kBasenames = 1117,
   kDirNames = 1118,
@@ -753,6 +852,18 @@ class HeaderBuilder {
     std::string d;
     for (uint32_t x : v) PutBe32(&d, x);
     return Add(tag, kInt32, static_cast<uint32_t>(v.size()), d, 4);
+  }
+  HeaderBuilder& Int16(uint32_t tag, const std::vector<uint16_t>& v) {
+    std::string d;
+    for (uint16_t x : v) {
+      d.push_back(static_cast<char>(x >> 8));
+      d.push_back(static_cast<char>(x));
+    }
+    return Add(tag, kInt16, static_cast<uint32_t>(v.size()), d, 2);
+  }
+  HeaderBuilder& Char(uint32_t tag, const std::vector<uint8_t>& v) {
+    return Add(tag, kChar, static_cast<uint32_t>(v.size()),
+               std::string(v.begin(), v.end()), 1);
   }
   HeaderBuilder& Int64(uint32_t tag, uint64_t v) {
     std::string d;
@@ -854,7 +965,8 @@ TEST(RpmHeader, FullHeaderGivesEveryField) {
                          .Strs(kDirNames, {"/", "/etc/", "/usr/bin/"})
                          .Strs(kBasenames, {"etc", "demo.conf", "demo", "usr"})
                          .Int32(kDirIndexes, {0, 1, 2, 0})
-                         .Strs(kFileDigests, {"", "ABCDEF01", "00ff", ""})
+                         .Strs(kFileDigests, {"", std::string(64, 'A'),
+                                              std::string(64, 'f'), ""})
                          .Int32(kFileFlags, {0, 1 | 16, 0, 1})
                          .Int32(kFileDigestAlgo, {8})
                          .Build();
@@ -874,11 +986,90 @@ TEST(RpmHeader, FullHeaderGivesEveryField) {
               ElementsAre("etc", "etc/demo.conf", "usr/bin/demo", "usr"));
   ASSERT_EQ(p->config_files.size(), 2u);
   EXPECT_EQ(p->config_files[0].path, "etc/demo.conf");
-  EXPECT_EQ(p->config_files[0].digest, "abcdef01");
+  EXPECT_EQ(p->config_files[0].digest, std::string(64, 'a'));
   EXPECT_EQ(p->config_files[0].algorithm, "sha256");
   EXPECT_EQ(p->config_files[1].path, "usr");
   EXPECT_EQ(p->config_files[1].digest, "");
   EXPECT_EQ(p->config_files[1].algorithm, "");
+  EXPECT_THAT(DigestLines(*p),
+              ElementsAre(Digest("etc/demo.conf", "sha256", std::string(64, 'a')),
+                          Digest("usr/bin/demo", "sha256", std::string(64, 'f'))));
+}
+
+// The files rpm -V hashes (rpm lib/verify.c rpmfilesVerify) keep their
+// digest; directories, symlinks, ghosts, files not installed and files
+// whose %verify leaves the digest out do not.
+TEST(RpmHeader, FileDigestsAreKeptForWhatRpmVerifyHashes) {
+  const std::string md5a(32, 'a'), md5b(32, 'b'), md5c(32, 'c'),
+      md5d(32, 'd'), md5e(32, 'e'), md5f(32, 'f');
+  std::string blob =
+      Basic()
+          .Strs(kDirNames, {"/opt/", "/opt/d/"})
+          .Strs(kBasenames,
+                {"d", "file", "link", "ghost", "nodoc", "noverify", "conf",
+                 "bad", "empty"})
+          .Int32(kDirIndexes, {0, 1, 1, 1, 1, 1, 1, 1, 1})
+          .Strs(kFileDigests,
+                {"", md5a, md5b, md5c, md5d, md5e, "0123456789ABCDEF0123456789abcdef",
+                 "zz" + std::string(30, '0'), ""})
+          .Int16(kFileModes, {040755, 0100644, 0120777, 0100644, 0100644,
+                              0100644, 0100644, 0100644, 0100644})
+          .Int32(kFileFlags, {0, 0, 0, 1u << 6, 1u << 1, 0, 1, 0, 0})
+          .Char(kFileStates, {0, 0, 0, 0, 2, 0, 0, 0, 0})
+          .Int32(kFileVerifyFlags,
+                 {~0u, ~0u, ~0u, ~0u, ~0u, ~1u, ~0u, ~0u, ~0u})
+          .Build();
+  std::vector<std::string> notes;
+  absl::StatusOr<Package> p = ParseRpmHeader(blob, &notes);
+  ASSERT_TRUE(p.ok()) << p.status();
+  // No FILEDIGESTALGO: md5, as rpm assumes.
+  EXPECT_THAT(DigestLines(*p),
+              ElementsAre(Digest("opt/d/file", "md5", md5a),
+                          Digest("opt/d/conf", "md5",
+                                 "0123456789abcdef0123456789abcdef")));
+  EXPECT_THAT(notes, ElementsAre("1 FILEDIGESTS entry is not 32 hex digits: "
+                                 "not kept for checking"));
+  EXPECT_EQ(p->files.size(), 9u);
+  ASSERT_EQ(p->config_files.size(), 1u);
+  EXPECT_EQ(p->config_files[0].path, "opt/d/conf");
+}
+
+TEST(RpmHeader, FileDigestAlgorithmAndBadSideArrays) {
+  const std::string sha1(40, '1');
+  absl::StatusOr<Package> p =
+      ParseRpmHeader(Basic()
+                         .Strs(kOldFilenames, {"/a", "/b"})
+                         .Strs(kFileDigests, {sha1, ""})
+                         .Int32(kFileDigestAlgo, {2})
+                         .Build());
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(DigestLines(*p), ElementsAre(Digest("a", "sha1", sha1)));
+
+  // An unknown algorithm: nothing can be checked.
+  std::vector<std::string> notes;
+  p = ParseRpmHeader(Basic()
+                         .Strs(kOldFilenames, {"/a"})
+                         .Strs(kFileDigests, {sha1})
+                         .Int32(kFileDigestAlgo, {99})
+                         .Build(),
+                     &notes);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->file_digests, IsEmpty());
+  EXPECT_THAT(notes, ElementsAre("unknown FILEDIGESTALGO 99"));
+
+  // FILEMODES that disagrees with the file count costs the digests only.
+  notes.clear();
+  p = ParseRpmHeader(Basic()
+                         .Strs(kOldFilenames, {"/a", "/b"})
+                         .Strs(kFileDigests, {std::string(32, '0'), ""})
+                         .Int16(kFileModes, {0100644})
+                         .Build(),
+                     &notes);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->files, ElementsAre("a", "b"));
+  EXPECT_THAT(p->file_digests, IsEmpty());
+  EXPECT_THAT(notes, ElementsAre("FILEMODES has 1 entries for 2 files: file "
+                                 "digests not kept"));
 }
 
 TEST(RpmHeader, DefaultsWhenOptionalTagsAreAbsent) {

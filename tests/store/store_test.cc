@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_split.h"
@@ -312,6 +313,100 @@ TEST_F(TempDb, PackageVersionsByKeyRangeEqualFullScan) {
   auto none = store->PackageVersions("openssl", false, &empty, all);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(names(*none), std::vector<std::string>());
+}
+
+// migrations/0007: rpm and apk file digests come back as stored, each on
+// its file, with its algorithm; dpkg packages store none; a file list that
+// could not be split back (a name with a newline) keeps no digests rather
+// than shifted ones.
+TEST_F(TempDb, PackageFileDigestsRoundTrip) {
+  auto store = *Store::Open(path_);
+  const std::string sha256(64, 'a'), md5(32, 'b'), sha1(40, 'c');
+  auto pkg = [](Ecosystem e, const std::string& name,
+                std::vector<std::string> files, std::vector<FileDigest> d) {
+    Package p;
+    p.ecosystem = e;
+    p.name = name;
+    p.version = "1";
+    p.files = std::move(files);
+    p.file_digests = std::move(d);
+    return p;
+  };
+  struct Db {
+    std::string path;
+    Ecosystem ecosystem;
+    std::vector<Package> packages;
+  };
+  const std::vector<Db> dbs = {
+      {"lib/apk/db/installed", Ecosystem::kApk,
+       {pkg(Ecosystem::kApk, "busybox", {"bin/busybox", "bin/sh"},
+            {{"bin/busybox", "sha1", sha1}, {"bin/sh", "md5", md5}})}},
+      {"var/lib/dpkg/status", Ecosystem::kDeb,
+       {pkg(Ecosystem::kDeb, "coreutils", {}, {})}},
+      {"var/lib/rpm/rpmdb.sqlite", Ecosystem::kRpm,
+       {pkg(Ecosystem::kRpm, "bash", {"", "usr/bin", "usr/bin/bash", "usr/bin/sh"},
+            {{"usr/bin/bash", "sha256", sha256}}),
+        pkg(Ecosystem::kRpm, "odd", {"etc/a\nb", "etc/c"},
+            {{"etc/c", "sha256", sha256}})}},
+  };
+  std::vector<LayerEntry> entries;
+  NewLayer layer;
+  int i = 0;
+  for (const Db& d : dbs) {
+    LayerPackageDb db;
+    db.db_path = d.path;
+    db.ecosystem = d.ecosystem;
+    const std::string text = "db" + std::to_string(i++);
+    db.db_hash = ContentHasher::Of(text.data(), text.size());
+    db.scan.packages = d.packages;
+    layer.package_dbs.push_back(db);
+    std::string dir;
+    for (absl::string_view part : absl::StrSplit(d.path, '/')) {
+      dir = dir.empty() ? std::string(part) : dir + "/" + std::string(part);
+      if (dir == d.path) {
+        entries.push_back(F(dir, text));
+      } else if (std::none_of(entries.begin(), entries.end(),
+                              [&](const LayerEntry& e) { return e.path == dir; })) {
+        entries.push_back(D(dir));
+      }
+    }
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const LayerEntry& a, const LayerEntry& b) { return a.path < b.path; });
+  NewLayer made = MakeLayer(Digest('1'), entries);
+  made.package_dbs = layer.package_dbs;
+  auto r = store->CommitImage(Image(Digest('a'), {Digest('1')}), {made}, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto refs = store->ImagePackageDbs(r->image_id);
+  ASSERT_TRUE(refs.ok()) << refs.status();
+  std::vector<std::string> got;
+  for (const PackageDbRef& ref : *refs) {
+    auto set = store->PackageSet(ref.set_id);
+    ASSERT_TRUE(set.ok()) << set.status();
+    for (const Package& p : *set) {
+      got.push_back(p.name + ":");
+      for (const FileDigest& d : p.file_digests) {
+        got.back() += " " + d.path + " " + d.algorithm + " " + d.digest;
+      }
+    }
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "busybox: bin/busybox sha1 " + sha1 + " bin/sh md5 " + md5,
+                     "coreutils:", "bash: usr/bin/bash sha256 " + sha256,
+                     "odd:"}));
+  auto db = Database::Open(path_, Database::kReadOnly);
+  ASSERT_TRUE(db.ok());
+  auto st = (*db)->Prepare(
+      "SELECT name, length(file_digests) FROM packages ORDER BY name");
+  ASSERT_TRUE(st.ok());
+  std::vector<std::string> sizes;
+  while (*st->Step()) {
+    sizes.push_back(st->ColumnText(0) + " " +
+                    (st->ColumnIsNull(1) ? "NULL" : std::to_string(st->ColumnInt(1))));
+  }
+  // A length byte per file, and the raw digest.
+  EXPECT_EQ(sizes, (std::vector<std::string>{"bash 36", "busybox 38",
+                                             "coreutils NULL", "odd NULL"}));
 }
 
 TEST_F(TempDb, EntriesAtAndUnderReadOnlyTheAskedLayers) {
