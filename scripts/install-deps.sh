@@ -10,6 +10,8 @@ PACKAGES=(
   libarchive-dev libxxhash-dev libabsl-dev libspdlog-dev libsqlite3-dev
   libisal-dev libzstd-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libcurl4-openssl-dev
+  # policies: YAML policy files, RE2 regexes
+  libyaml-cpp-dev libre2-dev
   # sample images and references
   mmdebstrap umoci skopeo libarchive-tools zstd xxhash jq ca-certificates
   # second opinions for the package readers: rpm (and rpmbuild), gpg,

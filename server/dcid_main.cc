@@ -232,6 +232,9 @@ int main(int argc, char** argv) {
   watch_options.registry = flags.registry;
   dci::RegistryWatcher watcher(store->get(), watch_options);
   service.SetRegistryWatcher(&watcher);
+  // Bound policies: evaluated after each index or tag move, from the log.
+  dci::PolicyEnforcer enforcer(store->get(), &hub);
+  service.SetPolicyEnforcer(&enforcer);
   absl::Notification stop_pruning;
   std::thread pruner;
   if (flags.retention != absl::InfiniteDuration()) {
@@ -250,6 +253,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   watcher.Start();
+  enforcer.Start();
   std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
   spdlog::info("listening on {}:{}", host, port);
   if (!flags.port_file.empty()) {
@@ -269,6 +273,7 @@ int main(int argc, char** argv) {
   server->Wait();
   waiter.join();
   watcher.Stop();
+  enforcer.Stop();
   stop_pruning.Notify();
   if (pruner.joinable()) pruner.join();
   spdlog::info("stopped");

@@ -176,6 +176,7 @@ grpc::Status DciService::Index(grpc::ServerContext* ctx,
   spdlog::info("indexed {} as {}: {} new layers, {} known, {:.3f} s",
                req->reference(), summary->manifest_digest,
                summary->layers_new, summary->layers_known, summary->seconds);
+  WaitForPolicies();  // bound policies' verdicts stored before we answer
   v1::IndexEvent ev;
   *ev.mutable_summary() = ToProto(*summary);
   std::lock_guard<std::mutex> lock(mu);
@@ -209,7 +210,7 @@ grpc::Status DciService::GetImage(grpc::ServerContext* ctx,
   absl::StatusOr<ImageInventory> inv = LoadInventory(*store_, *r, *tree, false);
   if (!inv.ok()) return ToGrpcStatus(inv.status());
   *resp->mutable_system() = ToProto(*inv);
-  return grpc::Status::OK;
+  return AttachPolicyVerdicts(r->id, resp->mutable_policy_verdicts());
 }
 
 grpc::Status DciService::Inspect(grpc::ServerContext* ctx,
@@ -227,6 +228,7 @@ grpc::Status DciService::Inspect(grpc::ServerContext* ctx,
   absl::StatusOr<v1::Image> img = ToProto(*r);
   if (!img.ok()) return ToGrpcStatus(img.status());
   *resp = std::move(*img);
+  if (!req->policy_yaml().empty()) return InspectPolicy(*r, *req, resp);
   return grpc::Status::OK;
 }
 
@@ -415,6 +417,7 @@ grpc::Status DciService::Subscribe(
     v1::SubscribeResponse msg;
     std::optional<DriftSummary> d = drift_for(e);
     *msg.mutable_event() = ToProto(e, d ? &*d : nullptr);
+    if (e.kind == kEventPolicyViolation) AttachPolicyToEvent(e.seq, msg.mutable_event());
     return writer->Write(msg);
   };
   cb.heartbeat = [&](int64_t head) {

@@ -13,6 +13,7 @@
 #include "indexer/indexer.h"
 #include "server/drift_cache.h"
 #include "server/event_hub.h"
+#include "server/policy_enforcer.h"
 #include "server/registry_watcher.h"
 #include "store/store.h"
 
@@ -91,7 +92,40 @@ class DciService final : public v1::Dci::Service {
                             const v1::DriftHistoryRequest* req,
                             v1::DriftHistoryResponse* resp) override;
 
+  // Policies (server/service_policy.cc).
+  grpc::Status CheckPolicy(grpc::ServerContext* ctx,
+                           const v1::CheckPolicyRequest* req,
+                           v1::PolicyVerdict* resp) override;
+  grpc::Status AddPolicy(grpc::ServerContext* ctx,
+                         const v1::AddPolicyRequest* req,
+                         v1::BoundPolicy* resp) override;
+  grpc::Status ListPolicies(grpc::ServerContext* ctx,
+                            const v1::ListPoliciesRequest* req,
+                            v1::ListPoliciesResponse* resp) override;
+  grpc::Status GetPolicy(grpc::ServerContext* ctx,
+                         const v1::GetPolicyRequest* req,
+                         v1::BoundPolicy* resp) override;
+  grpc::Status RemovePolicy(grpc::ServerContext* ctx,
+                            const v1::RemovePolicyRequest* req,
+                            v1::RemovePolicyResponse* resp) override;
+  grpc::Status Check(grpc::ServerContext* ctx, const v1::CheckRequest* req,
+                     v1::CheckResponse* resp) override;
+
+  // The enforcer of bound policies (optional; set before serving). Index
+  // then returns once the new image's verdicts are stored.
+  void SetPolicyEnforcer(PolicyEnforcer* enforcer) { policy_ = enforcer; }
+
  private:
+  // Policy helpers for GetImage, Inspect, Subscribe and Index
+  // (server/service_policy.cc).
+  grpc::Status AttachPolicyVerdicts(
+      int64_t image_id,
+      google::protobuf::RepeatedPtrField<v1::PolicyVerdict>* out);
+  grpc::Status InspectPolicy(const ImageRecord& record,
+                             const v1::InspectRequest& req, v1::Image* resp);
+  void AttachPolicyToEvent(int64_t seq, v1::Event* event);
+  void WaitForPolicies();
+
   Store* store_;
   EventHub* hub_;
   Indexer indexer_;
@@ -99,6 +133,7 @@ class DciService final : public v1::Dci::Service {
   const Options options_;
   std::atomic<bool> stopping_{false};
   RegistryWatcher* watcher_ = nullptr;
+  PolicyEnforcer* policy_ = nullptr;
 };
 
 }  // namespace dci

@@ -17,6 +17,10 @@ inline constexpr char kEventTagRemoved[] = "TAG_REMOVED";
 // A container drift snapshot was stored (dci drift --name): name is the
 // container's, image_id its image (store/store.h ContainerSnapshot).
 inline constexpr char kEventContainerDrift[] = "CONTAINER_DRIFT";
+// A bound policy gave an image a warn or deny verdict: image_id is the
+// image, name/tag the tag it was evaluated for (store/store.h
+// PolicyVerdictRecord has the policy and the violations).
+inline constexpr char kEventPolicyViolation[] = "POLICY_VIOLATION";
 
 struct EventRecord {
   int64_t seq = 0;

@@ -165,6 +165,31 @@ struct ContainerSnapshot {
   std::vector<std::string> changes;
 };
 
+// A policy bound on the server (migrations/0006_policies.sql): its YAML
+// text and the images it applies to.
+struct StoredPolicy {
+  int64_t id = 0;
+  std::string name;
+  std::string yaml;
+  std::string images_glob = "*";  // fnmatch(3) over NAME:TAG or the digest
+  int64_t added_at_us = 0;
+};
+
+// One verdict a bound policy gave an image. `result` is the evaluation as
+// policy/result_json.h writes it; the store keeps it as text.
+struct PolicyVerdictRecord {
+  int64_t id = 0;
+  int64_t image_id = 0;
+  std::string image_digest;  // filled when read
+  std::string policy_name;
+  std::string verdict;  // "pass", "warn", "deny"
+  int64_t evaluated_at_us = 0;
+  int64_t trigger_seq = 0;  // the event that asked for it
+  std::string name, tag;    // the tag it was evaluated for ("" if none)
+  int64_t event_seq = 0;    // its POLICY_VIOLATION event (0: none)
+  std::string result;
+};
+
 // Called after every commit that wrote events, with those events in
 // sequence order, while the writer lock is held: observers see commits in
 // sequence order, one at a time. Must not call the store's write methods.
@@ -222,6 +247,28 @@ class Store {
   // The snapshot a CONTAINER_DRIFT event reports, if any.
   absl::StatusOr<std::optional<ContainerSnapshot>> ContainerSnapshotOfEvent(
       int64_t event_seq);
+
+  // Policies (store/policies.cc). Putting a name that exists replaces its
+  // text and glob.
+  absl::StatusOr<StoredPolicy> PutPolicy(const StoredPolicy& policy);
+  absl::StatusOr<std::vector<StoredPolicy>> Policies();  // by name
+  // NotFound when no policy has that name.
+  absl::StatusOr<StoredPolicy> GetPolicy(const std::string& name);
+  absl::Status RemovePolicy(const std::string& name);
+  // Appends `verdicts` (their ids, times and event_seq are set), each warn
+  // or deny one with a POLICY_VIOLATION event, and moves the policy cursor
+  // to `cursor` (when > 0), in one transaction: a POLICY_VIOLATION event
+  // exists if and only if its verdict was committed.
+  absl::StatusOr<std::vector<PolicyVerdictRecord>> RecordPolicyVerdicts(
+      const std::vector<PolicyVerdictRecord>& verdicts, int64_t cursor);
+  // The latest verdict of each policy for an image, by policy name.
+  absl::StatusOr<std::vector<PolicyVerdictRecord>> PolicyVerdicts(
+      int64_t image_id);
+  // The verdict a POLICY_VIOLATION event reports, if any.
+  absl::StatusOr<std::optional<PolicyVerdictRecord>> PolicyVerdictOfEvent(
+      int64_t event_seq);
+  // How far the policy enforcer has read the event log.
+  absl::StatusOr<int64_t> PolicyCursor();
 
   // Set once, before the store is shared between threads.
   void SetCommitObserver(CommitObserver observer);

@@ -22,6 +22,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "clients/cli/drift_cmd.h"
+#include "clients/cli/policy_cmd.h"
 #include "clients/cli/render.h"
 #include "dci/v1/service.grpc.pb.h"
 
@@ -82,6 +83,20 @@ Commands:
                                 --name stores the snapshot (CONTAINER_DRIFT)
   drift-history NAME            a named container's snapshots, oldest first,
                                 and what each newly drifted
+  policy check IMAGE --policy FILE [--fail-on warn] [--against IMAGE]
+                                a verdict (pass, warn, deny) with every
+                                violation and its evidence; exit 0 pass,
+                                4 deny, 1 warn with --fail-on warn
+  policy add NAME FILE [--images GLOB]
+                                bind a policy: evaluated whenever a matching
+                                image is indexed or a tag moves (verdict in
+                                `show`, POLICY_VIOLATION events)
+  policy list | policy show NAME | policy remove NAME
+  admit IMAGE                   allow or deny from the bound policies'
+                                verdicts (the Check RPC); exit 0 or 4
+  inspect REF --policy FILE     judge the policy's metadata rules before
+                                anything is downloaded; lists the rules that
+                                need layers
 
 IMAGE is NAME:TAG or a manifest digest (a unique prefix will do).
 
@@ -91,7 +106,9 @@ Global flags:
   --color auto|always|never
 
 Exit codes: 0 success, 1 usage, 2 not found, 3 server unreachable,
-4 request failed (bad image, corrupt data, ...).
+4 request failed (bad image, corrupt data, ...). policy check, inspect
+--policy and admit: 4 deny, 1 warn with --fail-on warn or a policy file
+that does not parse.
 )";
 
 struct Args {
@@ -117,7 +134,9 @@ bool TakesValue(const std::string& f) {
          f == "--only" || f == "--version" || f == "--type" || f == "--hash" ||
          f == "--cert-dir" || f == "--creds" || f == "--authfile" ||
          f == "--tags" || f == "--interval" ||
-         f == "--image" || f == "--ignore";  // drift
+         f == "--image" || f == "--ignore" ||  // drift
+         f == "--policy" || f == "--fail-on" || f == "--against" ||
+         f == "--images";  // policy
 }
 
 bool Parse(int argc, char** argv, Args* a, std::string* err) {
@@ -420,6 +439,10 @@ int main(int argc, char** argv) {
     return dci::cli::RunDriftCommand(
         *stub, {cmd, args.server, pos, args.flags, json, style});
   }
+  if (cmd == "policy" || cmd == "admit") {  // clients/cli/policy_cmd.cc
+    return dci::cli::RunPolicyCommand(
+        *stub, {cmd, args.server, pos, args.flags, json, style});
+  }
   if (cmd == "index") {
     if (pos.size() != 1) return Usage("index takes one image reference");
     dci::v1::IndexRequest req;
@@ -472,13 +495,32 @@ int main(int argc, char** argv) {
       req.set_platform(it->second);
     }
     if (!SetRegistryAccess(args, req.mutable_registry(), &err)) return Usage(err);
+    // --policy FILE: its metadata rules, judged before any layer is fetched.
+    const bool with_policy = args.flags.count("--policy") > 0;
+    if (with_policy) {
+      const std::string file = args.flags.find("--policy")->second;
+      req.set_policy_file(file);
+      if (!dci::cli::ReadPolicyFile(file, req.mutable_policy_yaml())) return kExitUsage;
+    }
     dci::v1::Image resp;
     grpc::Status s = stub->Inspect(&ctx, req, &resp);
+    if (with_policy && s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      std::cerr << "dci: " << s.error_message() << "\n";
+      return kExitUsage;  // the policy file (FILE:LINE:COL) or the reference
+    }
     if (!s.ok()) return Fail(s, args.server, ctx);
     if (json) {
       PrintJson(resp);
     } else {
       dci::cli::RenderImage(resp, style, std::cout);
+      for (const auto& v : resp.policy_verdicts()) {
+        dci::cli::RenderPolicyVerdict(v, style, "", std::cout);
+      }
+    }
+    if (with_policy && resp.policy_verdicts_size() == 1) {
+      auto it = args.flags.find("--fail-on");
+      return dci::cli::ExitForVerdict(resp.policy_verdicts(0).verdict(),
+                                      it != args.flags.end() && it->second == "warn");
     }
     return kExitOk;
   }
@@ -494,6 +536,10 @@ int main(int argc, char** argv) {
     } else {
       dci::cli::RenderImage(resp, style, std::cout);
       dci::cli::RenderSystem(resp.system(), style, std::cout);
+      if (resp.policy_verdicts_size() > 0) std::cout << "Policies:\n";
+      for (const auto& v : resp.policy_verdicts()) {
+        dci::cli::RenderPolicyVerdict(v, style, "  ", std::cout);
+      }
     }
     return kExitOk;
   }

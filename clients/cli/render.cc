@@ -453,6 +453,10 @@ void RenderEvent(const v1::Event& e, const Style& s, std::ostream& out) {
   }
   absl::StrAppend(&line, Short(e.image()));
   if (e.has_drift()) absl::StrAppend(&line, "  ", Paint(s, kDim, Drift(e.drift())));
+  if (e.has_policy()) {  // POLICY_VIOLATION
+    absl::StrAppend(&line, "  policy ", e.policy().policy(), ": ", e.policy().verdict(),
+                    " (", e.policy().violations_size(), " violated)");
+  }
   out << line << "\n";
 }
 
