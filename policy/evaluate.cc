@@ -192,10 +192,52 @@ class Evaluator {
   Outcome Config(const Condition& c);
   Outcome Drift(const Condition& c);
 
+  // The facts of `s`, from its pointers or else its loaders; null when
+  // missing (or a loader failed: status_ then says why).
+  const MergedTree* Tree(const PolicySubject& s);
+  const ImageInventory* Inventory(const PolicySubject& s);
+  const std::vector<ImagePackage>* Packages(const PolicySubject& s);
+  std::shared_ptr<const FileHits> Files(const PolicySubject& s, const FileQuery& q);
+  template <typename T>
+  T Keep(absl::StatusOr<T> v) {
+    if (v.ok()) return *std::move(v);
+    if (status_.ok()) status_ = v.status();
+    return T();
+  }
+
   const PolicySubject& s_;
   const int64_t now_;
-  absl::Status status_;  // the first error of the content callback
+  absl::Status status_;  // the first error of the content callback or a loader
 };
+
+const MergedTree* Evaluator::Tree(const PolicySubject& s) {
+  if (s.tree != nullptr) return s.tree;
+  return s.load_tree ? Keep(s.load_tree()) : nullptr;
+}
+
+const ImageInventory* Evaluator::Inventory(const PolicySubject& s) {
+  if (s.inventory != nullptr) return s.inventory;
+  return s.load_inventory ? Keep(s.load_inventory()) : nullptr;
+}
+
+const std::vector<ImagePackage>* Evaluator::Packages(const PolicySubject& s) {
+  if (s.inventory != nullptr) return &s.inventory->packages;
+  if (s.packages) return Keep(s.packages());
+  const ImageInventory* inv = Inventory(s);
+  return inv == nullptr ? nullptr : &inv->packages;
+}
+
+std::shared_ptr<const FileHits> Evaluator::Files(const PolicySubject& s,
+                                                 const FileQuery& q) {
+  if (s.tree == nullptr && s.files) return Keep(s.files(q));
+  const MergedTree* tree = Tree(s);
+  if (tree == nullptr) return nullptr;
+  auto hits = std::make_shared<FileHits>();
+  for (const auto& [path, node] : *tree) {
+    if (q.match(node.entry)) hits->push_back(node.entry);
+  }
+  return hits;
+}
 
 Outcome Evaluator::Eval(const Condition& c) {
   switch (c.kind) {
@@ -496,10 +538,11 @@ bool PackageMatches(const Condition& c, const Package& p) {
 }
 
 Outcome Evaluator::Package(const Condition& c) {
-  if (s_.inventory == nullptr) return Unknown(kNeedsPackages);
+  const std::vector<ImagePackage>* packages = Packages(s_);
+  if (packages == nullptr) return Unknown(kNeedsPackages);
   Outcome o;
   int hits = 0;
-  for (const ImagePackage& ip : s_.inventory->packages) {
+  for (const ImagePackage& ip : *packages) {
     const dci::Package& p = ip.package;
     if (!PackageMatches(c, p)) continue;
     ++hits;
@@ -524,9 +567,10 @@ Outcome Evaluator::Package(const Condition& c) {
 }
 
 Outcome Evaluator::PackageCount(const Condition& c) {
-  if (s_.inventory == nullptr) return Unknown(kNeedsPackages);
+  const std::vector<ImagePackage>* packages = Packages(s_);
+  if (packages == nullptr) return Unknown(kNeedsPackages);
   int n = 0;
-  for (const ImagePackage& ip : s_.inventory->packages) {
+  for (const ImagePackage& ip : *packages) {
     if (c.ecosystem.empty() || EcosystemName(ip.package.ecosystem) == c.ecosystem) ++n;
   }
   Outcome o;
@@ -571,26 +615,74 @@ bool FileMatches(const Condition& c, const std::string& path, const LayerEntry& 
   return true;
 }
 
+void KeyPart(std::string* key, const std::string& s) {
+  absl::StrAppend(key, s.size(), ":", s);
+}
+
+void KeyPart(std::string* key, const std::vector<std::string>& v) {
+  absl::StrAppend(key, "[", v.size(), "]");
+  for (const std::string& s : v) KeyPart(key, s);
+}
+
+// The entries a file condition looks at; the key holds every field
+// FileMatches tests.
+FileQuery FileQueryOf(const Condition& c) {
+  FileQuery q;
+  q.key = "file";
+  KeyPart(&q.key, c.path_globs);
+  KeyPart(&q.key, c.except_globs);
+  KeyPart(&q.key, c.type);
+  absl::StrAppend(&q.key, c.setuid, c.setgid, c.world_writable, "u",
+                  absl::StrJoin(c.uid_in, ","), "n", absl::StrJoin(c.uid_not_in, ","));
+  KeyPart(&q.key, c.hash_in);
+  q.match = [&c](const LayerEntry& e) { return FileMatches(c, e.path, e); };
+  return q;
+}
+
+// The stored files whose lines a config condition reads.
+FileQuery ConfigQueryOf(const Condition& c) {
+  FileQuery q;
+  q.key = "config";
+  KeyPart(&q.key, c.path_globs);
+  KeyPart(&q.key, c.except_globs);
+  q.match = [&c](const LayerEntry& e) {
+    return (e.type == EntryType::kFile || e.type == EntryType::kHardlink) &&
+           AnyGlob(c.path_globs, e.path) && !AnyGlob(c.except_globs, e.path);
+  };
+  return q;
+}
+
+// Files (not directories) with the setuid or setgid bit.
+FileQuery SetidQuery() {
+  FileQuery q;
+  q.key = "setid";
+  q.match = [](const LayerEntry& e) {
+    return !IsSpecial(e) && e.type != EntryType::kDir && (e.mode & 06000) != 0;
+  };
+  return q;
+}
+
 std::string FileSentence(const std::string& path, const LayerEntry& e) {
   return absl::StrFormat("%s (%s, mode %04o, owner %d:%d)", path,
                          std::string(EntryTypeName(e.type)), e.mode, e.uid, e.gid);
 }
 
 Outcome Evaluator::File(const Condition& c) {
-  if (s_.tree == nullptr) return Unknown(kNeedsFiles);
+  std::shared_ptr<const FileHits> found = Files(s_, FileQueryOf(c));
+  if (found == nullptr) return Unknown(kNeedsFiles);
   Outcome o;
   int hits = 0;
-  for (const auto& [path, node] : *s_.tree) {
-    if (!FileMatches(c, path, node.entry)) continue;
+  for (const LayerEntry& entry : *found) {
+    const std::string& path = entry.path;
     ++hits;
     if (c.absent) break;
     Evidence e;
     e.subject = "file";
     e.path = path;
-    e.value = absl::StrFormat("%04o", node.entry.mode);
-    e.message = FileSentence(path, node.entry);
+    e.value = absl::StrFormat("%04o", entry.mode);
+    e.message = FileSentence(path, entry);
     if (!c.hash_in.empty()) {
-      absl::StrAppend(&e.message, ", content ", ContentHashHex(node.entry.content_hash));
+      absl::StrAppend(&e.message, ", content ", ContentHashHex(entry.content_hash));
     }
     Add(o, std::move(e));
   }
@@ -606,8 +698,9 @@ Outcome Evaluator::File(const Condition& c) {
 Outcome Evaluator::Config(const Condition& c) {
   Outcome o;
   if (c.modified) {
-    if (s_.inventory == nullptr) return Unknown(kNeedsConfigs);
-    for (const ImagePackage& ip : s_.inventory->packages) {
+    const ImageInventory* inventory = Inventory(s_);
+    if (inventory == nullptr) return Unknown(kNeedsConfigs);
+    for (const ImagePackage& ip : inventory->packages) {
       for (const ConfigFileState& st : ip.configs) {
         if (st.state != ConfigFileState::kModified) continue;
         if (!c.path_globs.empty() && !AnyGlob(c.path_globs, st.path)) continue;
@@ -624,11 +717,11 @@ Outcome Evaluator::Config(const Condition& c) {
     }
     return Finish(std::move(o));
   }
-  if (s_.tree == nullptr || !s_.content) return Unknown(kNeedsConfigs);
-  for (const auto& [path, node] : *s_.tree) {
-    const LayerEntry& entry = node.entry;
-    if (entry.type != EntryType::kFile && entry.type != EntryType::kHardlink) continue;
-    if (!AnyGlob(c.path_globs, path) || AnyGlob(c.except_globs, path)) continue;
+  if (!s_.content) return Unknown(kNeedsConfigs);
+  std::shared_ptr<const FileHits> found = Files(s_, ConfigQueryOf(c));
+  if (found == nullptr) return Unknown(kNeedsConfigs);
+  for (const LayerEntry& entry : *found) {
+    const std::string& path = entry.path;
     absl::StatusOr<std::optional<std::string>> text = s_.content(entry.content_hash);
     if (!text.ok()) {
       if (status_.ok()) status_ = text.status();
@@ -672,18 +765,28 @@ Outcome Evaluator::Drift(const Condition& c) {
   const std::string since = absl::StrCat(" since ", s_.previous_ref);
   Outcome o;
   if (c.drift == "new_setuid") {
-    if (s_.tree == nullptr || prev->tree == nullptr) return Unknown(kNeedsFiles);
-    for (const auto& [path, node] : *s_.tree) {
-      const LayerEntry& e = node.entry;
-      if (IsSpecial(e) || e.type == EntryType::kDir) continue;
+    const FileQuery setid = SetidQuery();
+    std::shared_ptr<const FileHits> now_setid = Files(s_, setid);
+    std::shared_ptr<const FileHits> prev_setid = Files(*prev, setid);
+    if (now_setid == nullptr || prev_setid == nullptr) return Unknown(kNeedsFiles);
+    auto by_path = [](const LayerEntry& a, const std::string& p) { return a.path < p; };
+    for (const LayerEntry& e : *now_setid) {
+      const std::string& path = e.path;
       const uint32_t bits = e.mode & 06000;
-      if (bits == 0) continue;
-      auto before = prev->tree->find(path);
+      auto before = std::lower_bound(prev_setid->begin(), prev_setid->end(), path, by_path);
       std::string was = "absent";
-      if (before != prev->tree->end()) {
-        const uint32_t old_bits = before->second.entry.mode & 06000;
+      if (before != prev_setid->end() && before->path == path) {
+        const uint32_t old_bits = before->mode & 06000;
         if ((old_bits & bits) == bits) continue;
-        was = absl::StrFormat("mode %04o", before->second.entry.mode);
+        was = absl::StrFormat("mode %04o", before->mode);
+      } else {
+        // Not a setid file before: whatever was at the path, if anything.
+        const MergedTree* prev_tree = Tree(*prev);
+        if (prev_tree == nullptr) return Unknown(kNeedsFiles);
+        auto it = prev_tree->find(path);
+        if (it != prev_tree->end()) {
+          was = absl::StrFormat("mode %04o", it->second.entry.mode);
+        }
       }
       Evidence ev;
       ev.subject = "drift";
@@ -697,12 +800,14 @@ Outcome Evaluator::Drift(const Condition& c) {
     return Finish(std::move(o));
   }
   if (c.drift == "new_packages") {
-    if (s_.inventory == nullptr || prev->inventory == nullptr) return Unknown(kNeedsPackages);
+    const std::vector<ImagePackage>* now_packages = Packages(s_);
+    const std::vector<ImagePackage>* prev_packages = Packages(*prev);
+    if (now_packages == nullptr || prev_packages == nullptr) return Unknown(kNeedsPackages);
     std::set<std::pair<Ecosystem, std::string>> before;
-    for (const ImagePackage& ip : prev->inventory->packages) {
+    for (const ImagePackage& ip : *prev_packages) {
       before.insert({ip.package.ecosystem, ip.package.name});
     }
-    for (const ImagePackage& ip : s_.inventory->packages) {
+    for (const ImagePackage& ip : *now_packages) {
       const dci::Package& p = ip.package;
       if (before.count({p.ecosystem, p.name})) continue;
       if (!c.names.empty() && !AnyGlob(c.names, p.name)) continue;

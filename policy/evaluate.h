@@ -32,6 +32,7 @@
 #include "diff/inventory.h"
 #include "indexer/image_config.h"
 #include "policy/policy.h"
+#include "policy/policy_cache.h"
 #include "store/merged_tree.h"
 #include "store/store.h"
 
@@ -84,6 +85,15 @@ struct PolicySubject {
   // Text kept for a content hash (config contents), or nullopt.
   std::function<absl::StatusOr<std::optional<std::string>>(const ContentHash&)>
       content;
+  // Instead of `tree` and `inventory`, facts asked for when a rule needs
+  // them (LoadedSubject sets these over a PolicyCache): the tree entries
+  // passing a filter, the packages, and, for what only they give, the
+  // whole tree and inventory. Used only where the pointer above is null.
+  std::function<absl::StatusOr<std::shared_ptr<const FileHits>>(const FileQuery&)>
+      files;
+  std::function<absl::StatusOr<const std::vector<ImagePackage>*>()> packages;
+  std::function<absl::StatusOr<const MergedTree*>()> load_tree;
+  std::function<absl::StatusOr<const ImageInventory*>()> load_inventory;
   // The previous version of the image's tag, and what named it ("myapp:1.5").
   const PolicySubject* previous = nullptr;
   std::string previous_ref;

@@ -9,7 +9,7 @@ namespace dci {
 
 absl::StatusOr<std::unique_ptr<LoadedSubject>> LoadedSubject::Load(
     Store* store, const ImageRecord& image, const PolicyNeeds& needs,
-    bool layers_indexed) {
+    bool layers_indexed, PolicyCache* cache) {
   std::unique_ptr<LoadedSubject> s(new LoadedSubject());
   s->image_ = image;
   PolicySubject& sub = s->subject_;
@@ -17,6 +17,41 @@ absl::StatusOr<std::unique_ptr<LoadedSubject>> LoadedSubject::Load(
   DCI_ASSIGN_OR_RETURN(sub.config, ParseImageConfig(image.config_json));
   sub.layer_sizes_known = layers_indexed;
   if (!layers_indexed || store == nullptr) return s;
+  if (cache != nullptr) {
+    LoadedSubject* self = s.get();
+    std::vector<int64_t> chain;
+    for (const ImageLayer& l : image.layers) chain.push_back(l.layer_id);
+    sub.files = [store, cache, chain](const FileQuery& q) {
+      return cache->Files(*store, chain, q);
+    };
+    sub.packages = [self, store, cache]()
+        -> absl::StatusOr<const std::vector<ImagePackage>*> {
+      if (self->packages_ == nullptr) {
+        DCI_ASSIGN_OR_RETURN(self->packages_, cache->Packages(*store, self->image_));
+      }
+      return self->packages_.get();
+    };
+    sub.load_tree = [self, store]() -> absl::StatusOr<const MergedTree*> {
+      if (!self->tree_loaded_) {
+        DCI_ASSIGN_OR_RETURN(self->tree_, LoadMergedTree(*store, self->image_));
+        self->tree_loaded_ = true;
+      }
+      return &self->tree_;
+    };
+    sub.load_inventory = [self, store]() -> absl::StatusOr<const ImageInventory*> {
+      if (!self->inventory_loaded_) {
+        DCI_ASSIGN_OR_RETURN(const MergedTree* tree, self->subject_.load_tree());
+        DCI_ASSIGN_OR_RETURN(self->inventory_,
+                             LoadInventory(*store, self->image_, *tree, false));
+        self->inventory_loaded_ = true;
+      }
+      return &self->inventory_;
+    };
+    if (needs.configs) {
+      sub.content = [store](const ContentHash& h) { return store->Content(h); };
+    }
+    return s;
+  }
   const bool tree = needs.files || needs.configs || needs.packages || needs.drift;
   if (tree) {
     DCI_ASSIGN_OR_RETURN(s->tree_, LoadMergedTree(*store, s->image_));
@@ -55,9 +90,10 @@ absl::StatusOr<PolicyResult> EvaluateStoredImage(Store& store,
                                                  const Policy& policy,
                                                  const ImageRecord& image,
                                                  const PreviousOf& previous,
-                                                 int64_t now_unix) {
+                                                 int64_t now_unix,
+                                                 PolicyCache* cache) {
   DCI_ASSIGN_OR_RETURN(std::unique_ptr<LoadedSubject> s,
-                       LoadedSubject::Load(&store, image, policy.needs));
+                       LoadedSubject::Load(&store, image, policy.needs, true, cache));
   std::unique_ptr<LoadedSubject> prev;
   if (policy.needs.drift) {
     std::optional<ImageRecord> before = previous.image;
@@ -87,7 +123,7 @@ absl::StatusOr<PolicyResult> EvaluateStoredImage(Store& store,
       n.drift = false;
       n.files = true;
       n.packages = true;
-      DCI_ASSIGN_OR_RETURN(prev, LoadedSubject::Load(&store, *before, n));
+      DCI_ASSIGN_OR_RETURN(prev, LoadedSubject::Load(&store, *before, n, true, cache));
       s->subject().previous = &prev->subject();
       s->subject().previous_ref = ref;
     }

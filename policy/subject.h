@@ -1,7 +1,12 @@
 // Loading what a policy needs of an indexed image from the store, and
 // evaluating it: the merged tree, inventory and config contents are read
 // only when the policy's rules use them (Policy::needs), and the previous
-// version of the image's tag only for drift rules.
+// version of the image's tag only for drift rules. With a PolicyCache, not
+// even that: each rule asks for the facts it reads (the tree entries
+// passing its filter, the packages), shared with the images that have the
+// same layers or package databases; the whole tree and inventory are read
+// only for a rule that needs them (config `modified`) or a drift rule's
+// "was" of a path.
 //
 //   DCI_ASSIGN_OR_RETURN(Policy p, ParsePolicy(yaml));
 //   DCI_ASSIGN_OR_RETURN(ImageRecord img, store.FindImage("myapp:1.5"));
@@ -19,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "policy/evaluate.h"
+#include "policy/policy_cache.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -29,9 +35,10 @@ class LoadedSubject {
  public:
   // `layers_indexed`: false for an image known from its manifest and config
   // alone (inspect): then only metadata is at hand.
+  // `cache` (may be null) must outlive the subject.
   static absl::StatusOr<std::unique_ptr<LoadedSubject>> Load(
       Store* store, const ImageRecord& image, const PolicyNeeds& needs,
-      bool layers_indexed = true);
+      bool layers_indexed = true, PolicyCache* cache = nullptr);
 
   PolicySubject& subject() { return subject_; }
 
@@ -40,6 +47,8 @@ class LoadedSubject {
   ImageRecord image_;
   MergedTree tree_;
   ImageInventory inventory_;
+  bool tree_loaded_ = false, inventory_loaded_ = false;
+  std::shared_ptr<const std::vector<ImagePackage>> packages_;
   PolicySubject subject_;
 };
 
@@ -57,11 +66,14 @@ struct PreviousOf {
 absl::StatusOr<std::optional<ImageRecord>> PreviousVersionOfTag(
     Store& store, const TagRef& tag, int64_t image_id);
 
+// `cache` (may be null): facts shared between evaluations; the result is
+// the same with or without it.
 absl::StatusOr<PolicyResult> EvaluateStoredImage(Store& store,
                                                  const Policy& policy,
                                                  const ImageRecord& image,
                                                  const PreviousOf& previous,
-                                                 int64_t now_unix);
+                                                 int64_t now_unix,
+                                                 PolicyCache* cache = nullptr);
 
 }  // namespace dci
 

@@ -233,7 +233,7 @@ int main(int argc, char** argv) {
   dci::RegistryWatcher watcher(store->get(), watch_options);
   service.SetRegistryWatcher(&watcher);
   // Bound policies: evaluated after each index or tag move, from the log.
-  dci::PolicyEnforcer enforcer(store->get(), &hub);
+  dci::PolicyEnforcer enforcer(store->get(), &hub, service.policy_cache());
   service.SetPolicyEnforcer(&enforcer);
   absl::Notification stop_pruning;
   std::thread pruner;

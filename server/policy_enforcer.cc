@@ -170,7 +170,7 @@ absl::Status PolicyEnforcer::ProcessBatch(bool* more) {
       previous.tag = j.tag;
     }
     absl::StatusOr<PolicyResult> result =
-        EvaluateStoredImage(*store_, *j.policy, *image, previous, now);
+        EvaluateStoredImage(*store_, *j.policy, *image, previous, now, cache_);
     if (!result.ok()) {
       spdlog::warn("policy {} on {}: {}", j.policy_name, image->manifest_digest,
                    std::string(result.status().message()));

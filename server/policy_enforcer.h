@@ -33,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "policy/policy.h"
+#include "policy/policy_cache.h"
 #include "server/event_hub.h"
 #include "store/store.h"
 
@@ -40,8 +41,9 @@ namespace dci {
 
 class PolicyEnforcer {
  public:
-  // `store` and `hub` must outlive the enforcer.
-  PolicyEnforcer(Store* store, EventHub* hub) : store_(store), hub_(hub) {}
+  // `store`, `hub` and `cache` (may be null) must outlive the enforcer.
+  PolicyEnforcer(Store* store, EventHub* hub, PolicyCache* cache = nullptr)
+      : store_(store), hub_(hub), cache_(cache) {}
   ~PolicyEnforcer() { Stop(); }
   PolicyEnforcer(const PolicyEnforcer&) = delete;
   PolicyEnforcer& operator=(const PolicyEnforcer&) = delete;
@@ -66,6 +68,7 @@ class PolicyEnforcer {
 
   Store* store_;
   EventHub* hub_;
+  PolicyCache* cache_;
   std::shared_ptr<EventHub::Subscription> sub_;
   std::thread thread_;
   absl::Mutex work_mu_;  // one batch at a time

@@ -13,6 +13,7 @@
 #include "indexer/indexer.h"
 #include "server/drift_cache.h"
 #include "server/event_hub.h"
+#include "policy/policy_cache.h"
 #include "server/policy_enforcer.h"
 #include "server/registry_watcher.h"
 #include "store/store.h"
@@ -114,6 +115,8 @@ class DciService final : public v1::Dci::Service {
   // The enforcer of bound policies (optional; set before serving). Index
   // then returns once the new image's verdicts are stored.
   void SetPolicyEnforcer(PolicyEnforcer* enforcer) { policy_ = enforcer; }
+  // What policy evaluations share (dci policy check, and the enforcer).
+  PolicyCache* policy_cache() { return &policy_cache_; }
 
  private:
   // Policy helpers for GetImage, Inspect, Subscribe and Index
@@ -130,6 +133,7 @@ class DciService final : public v1::Dci::Service {
   EventHub* hub_;
   Indexer indexer_;
   DriftCache drift_;
+  PolicyCache policy_cache_;
   const Options options_;
   std::atomic<bool> stopping_{false};
   RegistryWatcher* watcher_ = nullptr;

@@ -68,7 +68,7 @@ grpc::Status DciService::CheckPolicy(grpc::ServerContext* ctx,
     }
   }
   absl::StatusOr<PolicyResult> r =
-      EvaluateStoredImage(*store_, *policy, *image, previous, NowUnix());
+      EvaluateStoredImage(*store_, *policy, *image, previous, NowUnix(), &policy_cache_);
   if (!r.ok()) return ToGrpcStatus(r.status());
   if (r->policy_name.empty()) r->policy_name = req->policy_file();
   *resp = ToProto(*r);
