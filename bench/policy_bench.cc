@@ -5,6 +5,11 @@
 //     evaluated against IMAGE (drift rules against AGAINST, "" for the
 //     previous version of its tag) without a PolicyCache, then with one
 //     (first and warm); checks that both give the same result.
+//   policy_bench cold DB IMAGE AGAINST POLICY ROUNDS
+//     the first evaluation as a fresh dcid makes it: each round opens the
+//     database anew and parses and evaluates with an empty PolicyCache
+//     (timed: parse + evaluate); best and p50 over ROUNDS; checks that
+//     each round gives the result of evaluating without a cache.
 //   policy_bench rpc ADDRESS IMAGE AGAINST POLICY ROUNDS
 //     `dci policy check` as users see it (the CheckPolicy RPC, warm), and
 //     the Check RPC for IMAGE's stored verdicts: p50/p99.
@@ -107,6 +112,48 @@ int Local(const std::string& db, const std::string& image, const std::string& ag
   std::printf("same result with and without cache: %s\n",
               plain_digest == cached_digest ? "yes" : "NO");
   return plain_digest == cached_digest ? 0 : 1;
+}
+
+int Cold(const std::string& db, const std::string& image, const std::string& against,
+         const std::string& policy_file, int rounds) {
+  const std::string yaml = ReadFile(policy_file);
+  std::vector<double> cold;
+  std::string reference;
+  int mismatches = 0;
+  // Round 0 is the reference, without a cache (untimed).
+  for (int i = 0; i <= std::max(1, rounds); ++i) {
+    auto store = dci::Store::Open(db);
+    if (!store.ok()) return 1;
+    auto img = (*store)->FindImage(image);
+    if (!img.ok()) return 1;
+    dci::PreviousOf prev;
+    if (!against.empty()) {
+      auto a = (*store)->FindImage(against);
+      if (!a.ok()) return 1;
+      prev.image = *a;
+    }
+    dci::PolicyCache cache;
+    auto t0 = Clock::now();
+    auto p = dci::ParsePolicy(yaml);
+    if (!p.ok()) return 1;
+    auto r = dci::EvaluateStoredImage(**store, *p, *img, prev, Now(), i == 0 ? nullptr : &cache);
+    const double ms = Ms(t0);
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
+      return 1;
+    }
+    if (i == 0) {
+      reference = Digest(*r);
+      continue;
+    }
+    cold.push_back(ms);
+    mismatches += Digest(*r) != reference;
+  }
+  std::printf("first evaluation, empty cache, fresh store (cold): best %.2f ms, p50 %.2f ms "
+              "(%zu rounds)\n",
+              *std::min_element(cold.begin(), cold.end()), Pct(cold, 50), cold.size());
+  std::printf("cold results equal the uncached one: %s\n", mismatches == 0 ? "yes" : "NO");
+  return mismatches == 0 ? 0 : 1;
 }
 
 int Rpc(const std::string& address, const std::string& image, const std::string& against,
@@ -227,12 +274,16 @@ int main(int argc, char** argv) {
   if (mode == "local" && argc == 7) {
     return Local(argv[2], argv[3], argv[4], argv[5], std::atoi(argv[6]));
   }
+  if (mode == "cold" && argc == 7) {
+    return Cold(argv[2], argv[3], argv[4], argv[5], std::atoi(argv[6]));
+  }
   if (mode == "rpc" && argc == 7) {
     return Rpc(argv[2], argv[3], argv[4], argv[5], std::atoi(argv[6]));
   }
   if (mode == "fleet" && argc == 5) return Fleet(argv[2], argv[3], std::atoi(argv[4]));
   std::fprintf(stderr,
                "usage: policy_bench local DB IMAGE AGAINST POLICY ROUNDS\n"
+               "       policy_bench cold DB IMAGE AGAINST POLICY ROUNDS\n"
                "       policy_bench rpc ADDRESS IMAGE AGAINST POLICY ROUNDS\n"
                "       policy_bench fleet DB POLICY SAMPLE\n");
   return 1;

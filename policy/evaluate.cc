@@ -69,7 +69,16 @@ Outcome Finish(Outcome o) {
 }
 
 bool Glob(const std::string& pattern, const std::string& s) {
-  return fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
+  // Without flags, fnmatch matches the characters before the first of
+  // "*?[\\" literally: most paths fail there, without fnmatch's setup.
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char p = pattern[i];
+    if (p == '*' || p == '?' || p == '[' || p == '\\') {
+      return fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
+    }
+    if (i >= s.size() || s[i] != p) return false;
+  }
+  return s.size() == pattern.size();
 }
 
 bool AnyGlob(const std::vector<std::string>& globs, const std::string& s) {
@@ -589,9 +598,9 @@ bool IsSpecial(const LayerEntry& e) {  // modes that carry no meaning
   return e.type == EntryType::kSymlink || e.type == EntryType::kWhiteout;
 }
 
+// A conjunction: the tests on the entry's attributes go first, the path
+// globs (the costly part over a whole layer) last.
 bool FileMatches(const Condition& c, const std::string& path, const LayerEntry& e) {
-  if (!c.path_globs.empty() && !AnyGlob(c.path_globs, path)) return false;
-  if (AnyGlob(c.except_globs, path)) return false;
   if (!c.type.empty() && EntryTypeName(e.type) != c.type) return false;
   // setuid and setgid mean something on files; setgid directories (mail
   // spools) only pass the group on.
@@ -612,7 +621,8 @@ bool FileMatches(const Condition& c, const std::string& path, const LayerEntry& 
     const std::string hex = ContentHashHex(e.content_hash);
     if (std::find(c.hash_in.begin(), c.hash_in.end(), hex) == c.hash_in.end()) return false;
   }
-  return true;
+  if (!c.path_globs.empty() && !AnyGlob(c.path_globs, path)) return false;
+  return !AnyGlob(c.except_globs, path);
 }
 
 void KeyPart(std::string* key, const std::string& s) {

@@ -100,9 +100,9 @@ absl::StatusOr<std::shared_ptr<const std::vector<LayerEntry>>> PolicyCache::Laye
   if (Value v = Get(key)) {
     return std::static_pointer_cast<const std::vector<LayerEntry>>(v);
   }
-  DCI_ASSIGN_OR_RETURN(std::vector<LayerEntry> entries, store.LayerEntries(layer_id));
-  std::sort(entries.begin(), entries.end(),
-            [](const LayerEntry& a, const LayerEntry& b) { return a.path < b.path; });
+  // Sorted by path; only the fields filters and evidence read.
+  DCI_ASSIGN_OR_RETURN(std::vector<LayerEntry> entries,
+                       store.LayerEntryAttributes(layer_id));
   auto p = std::make_shared<const std::vector<LayerEntry>>(std::move(entries));
   Put(key, p, p->size());
   {

@@ -45,7 +45,9 @@
 
 namespace dci {
 
-// The merged-tree entries that pass a filter, in path order.
+// The merged-tree entries that pass a filter, in path order. They carry
+// what filters test (Store::LayerEntryAttributes: path, type, flags, mode,
+// uid, gid, content hash); size, mtime, link target and device may be zero.
 using FileHits = std::vector<LayerEntry>;
 
 // A filter over merged-tree entries; `key` names exactly what `match`

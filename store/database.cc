@@ -84,6 +84,11 @@ std::string Statement::ColumnBlob(int i) const {
   int n = sqlite3_column_bytes(stmt_.get(), i);
   return p ? std::string(static_cast<const char*>(p), n) : std::string();
 }
+absl::string_view Statement::ColumnBlobView(int i) const {
+  const void* p = sqlite3_column_blob(stmt_.get(), i);
+  int n = sqlite3_column_bytes(stmt_.get(), i);
+  return p ? absl::string_view(static_cast<const char*>(p), n) : absl::string_view();
+}
 bool Statement::ColumnIsNull(int i) const {
   return sqlite3_column_type(stmt_.get(), i) == SQLITE_NULL;
 }

@@ -52,6 +52,8 @@ class Statement {
   // Valid until the next Step/Reset: no copy.
   absl::string_view ColumnView(int i) const;
   std::string ColumnBlob(int i) const;
+  // Valid until the next Step, Reset or column call on `i`.
+  absl::string_view ColumnBlobView(int i) const;
   bool ColumnIsNull(int i) const;
 
  private:

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <ctime>
@@ -843,6 +844,42 @@ absl::StatusOr<std::vector<LayerEntry>> Store::LayerEntries(int64_t layer_id) {
     DCI_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     out.push_back(ReadEntry(st));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<LayerEntry>> Store::LayerEntryAttributes(int64_t layer_id) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  // The entries' primary key (layer_id, path_id) gives the layer as one
+  // range; one probe of paths' rowid per entry. Sorting here is cheaper
+  // than SQLite's sorter, and the rows often come in path order already.
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT p.path, e.type, e.flags, e.mode, e.uid, e.gid, e.content_hash "
+                  "FROM entries e JOIN paths p ON p.id = e.path_id WHERE e.layer_id = ?"));
+  st.BindInt(1, layer_id);
+  std::vector<LayerEntry> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    LayerEntry& e = out.emplace_back();
+    absl::string_view path = st.ColumnView(0);
+    e.path.assign(path.data(), path.size());
+    e.type = static_cast<EntryType>(st.ColumnInt(1));
+    const int flags = static_cast<int>(st.ColumnInt(2));
+    e.opaque = flags & kFlagOpaque;
+    e.implicit = flags & kFlagImplicit;
+    e.mode = static_cast<uint32_t>(st.ColumnInt(3));
+    e.uid = st.ColumnInt(4);
+    e.gid = st.ColumnInt(5);
+    absl::string_view hash = st.ColumnBlobView(6);
+    if (hash.size() == e.content_hash.size()) {
+      std::memcpy(e.content_hash.data(), hash.data(), hash.size());
+    }
+  }
+  auto by_path = [](const LayerEntry& a, const LayerEntry& b) { return a.path < b.path; };
+  if (!std::is_sorted(out.begin(), out.end(), by_path)) {
+    std::sort(out.begin(), out.end(), by_path);
   }
   return out;
 }

@@ -343,6 +343,10 @@ class Store {
 
   // All entries of a layer, sorted by path.
   absl::StatusOr<std::vector<LayerEntry>> LayerEntries(int64_t layer_id);
+  // The same entries with only what file filters test (path, type, flags,
+  // mode, uid, gid, content hash); size, mtime, link target and device are
+  // left zero. One scan of the layer's primary-key range, no sort in SQL.
+  absl::StatusOr<std::vector<LayerEntry>> LayerEntryAttributes(int64_t layer_id);
   // For each of `layer_ids` (in that order), its entries at any of `paths`,
   // sorted by path. One index probe per path.
   absl::StatusOr<std::vector<std::vector<LayerEntry>>> LayerEntriesAt(

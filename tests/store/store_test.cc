@@ -168,6 +168,67 @@ TEST_F(TempDb, CommitStoresLayersOnceAndImagesShareThem) {
   EXPECT_EQ((*entries)[1].content_hash, F("etc/c").content_hash);
 }
 
+// What policy file filters read: the fields they test equal LayerEntries',
+// in path order even when the layer's path ids are not (a path interned by
+// a lower layer sorts after one this layer interns); the rest is zero.
+TEST_F(TempDb, LayerEntryAttributesKeepFilterFieldsInPathOrder) {
+  auto store = *Store::Open(path_);
+  LayerEntry setuid = F("aa", "tool", 04755);
+  setuid.uid = 1000;
+  setuid.gid = 50;
+  setuid.mtime = 1700000000;
+  LayerEntry implicit = D("ac");
+  implicit.implicit = true;
+  LayerEntry dev;
+  dev.path = "ad";
+  dev.type = EntryType::kCharDevice;
+  dev.mode = 0666;
+  dev.dev_major = 1;
+  dev.dev_minor = 3;
+  std::vector<NewLayer> layers = {
+      MakeLayer(Digest('1'), {D("zz"), F("zz/file")}),
+      MakeLayer(Digest('2'), {setuid, testing::L("ab", "aa"), implicit, dev,
+                              D("zz", /*opaque=*/true)})};
+  ASSERT_TRUE(store->CommitImage(Image(Digest('a'), {Digest('1'), Digest('2')}), layers,
+                                 {{"app", "1"}})
+                  .ok());
+  auto img = store->FindImage("app:1");
+  ASSERT_TRUE(img.ok()) << img.status();
+  auto full = store->LayerEntries(img->layers[1].layer_id);
+  auto attrs = store->LayerEntryAttributes(img->layers[1].layer_id);
+  ASSERT_TRUE(full.ok()) << full.status();
+  ASSERT_TRUE(attrs.ok()) << attrs.status();
+  ASSERT_EQ(attrs->size(), 5u);
+  ASSERT_EQ(full->size(), 5u);
+  const std::vector<std::string> order = {"aa", "ab", "ac", "ad", "zz"};
+  for (size_t i = 0; i < order.size(); ++i) {
+    const LayerEntry& a = (*attrs)[i];
+    const LayerEntry& f = (*full)[i];
+    EXPECT_EQ(a.path, order[i]);
+    EXPECT_EQ(a.path, f.path);
+    EXPECT_EQ(a.type, f.type) << a.path;
+    EXPECT_EQ(a.opaque, f.opaque) << a.path;
+    EXPECT_EQ(a.implicit, f.implicit) << a.path;
+    EXPECT_EQ(a.mode, f.mode) << a.path;
+    EXPECT_EQ(a.uid, f.uid) << a.path;
+    EXPECT_EQ(a.gid, f.gid) << a.path;
+    EXPECT_EQ(a.content_hash, f.content_hash) << a.path;
+    EXPECT_EQ(a.size, 0) << a.path;
+    EXPECT_EQ(a.mtime, 0) << a.path;
+    EXPECT_EQ(a.link_target, "") << a.path;
+    EXPECT_EQ(a.dev_major, 0u) << a.path;
+  }
+  EXPECT_EQ((*attrs)[0].mode, 04755u);
+  EXPECT_EQ((*attrs)[0].uid, 1000);
+  EXPECT_EQ((*attrs)[0].gid, 50);
+  EXPECT_EQ((*attrs)[0].content_hash, F("aa", "tool").content_hash);
+  EXPECT_TRUE((*attrs)[2].implicit);
+  EXPECT_EQ((*attrs)[3].type, EntryType::kCharDevice);
+  EXPECT_TRUE((*attrs)[4].opaque);
+  EXPECT_EQ((*full)[1].link_target, "aa");  // the full read has what this one leaves out
+  EXPECT_EQ((*full)[3].dev_minor, 3u);
+}
+
 TEST_F(TempDb, RecommitOfKnownImageOnlyTouchesTags) {
   auto store = *Store::Open(path_);
   std::vector<NewLayer> v1 = {MakeLayer(Digest('1'), {F("a")})};
