@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "clients/cli/common.h"
 #include "clients/cli/drift_cmd.h"
 #include "clients/cli/policy_cmd.h"
 #include "clients/cli/render.h"
@@ -28,11 +29,13 @@
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 1;
-constexpr int kExitNotFound = 2;
-constexpr int kExitUnreachable = 3;
-constexpr int kExitFailed = 4;
+using dci::cli::AbsoluteReference;
+using dci::cli::Fail;
+using dci::cli::kExitFailed;
+using dci::cli::kExitNotFound;
+using dci::cli::kExitOk;
+using dci::cli::kExitUsage;
+using dci::cli::PrintJson;
 
 constexpr char kUsage[] = R"(usage: dci [global flags] COMMAND [args]
 
@@ -174,60 +177,6 @@ bool Parse(int argc, char** argv, Args* a, std::string* err) {
     return false;
   }
   return true;
-}
-
-int ExitFor(const grpc::Status& s) {
-  switch (s.error_code()) {
-    case grpc::StatusCode::OK: return kExitOk;
-    case grpc::StatusCode::NOT_FOUND: return kExitNotFound;
-    case grpc::StatusCode::UNAVAILABLE: return kExitUnreachable;
-    default: return kExitFailed;
-  }
-}
-
-// dcid marks a registry that could not be reached (its own UNAVAILABLE)
-// with this trailing metadata, so that it is not taken for dcid itself.
-bool UpstreamUnavailable(const grpc::ClientContext& ctx) {
-  const auto& md = ctx.GetServerTrailingMetadata();
-  return md.find("dci-upstream") != md.end();
-}
-
-int Fail(const grpc::Status& s, const std::string& server,
-         const grpc::ClientContext& ctx) {
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      UpstreamUnavailable(ctx)) {
-    std::cerr << "dci: " << s.error_message() << "\n";
-    return kExitFailed;
-  }
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    std::cerr << "dci: cannot reach dcid at " << server << ": "
-              << s.error_message() << "\n";
-  } else {
-    std::cerr << "dci: " << s.error_message() << "\n";
-  }
-  return ExitFor(s);
-}
-
-void PrintJson(const google::protobuf::Message& m) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &json, opts);
-  std::cout << json;
-}
-
-// The server reads the reference from its own filesystem: make relative
-// paths absolute, from where the user stands.
-std::string AbsoluteReference(const std::string& ref) {
-  size_t colon = ref.find(':');
-  if (colon == std::string::npos) return ref;
-  std::string transport = ref.substr(0, colon);
-  std::string rest = ref.substr(colon + 1);
-  if (transport == "docker" || rest.empty() || rest[0] == '/') return ref;
-  char cwd[4096];
-  if (getcwd(cwd, sizeof cwd) == nullptr) return ref;
-  return transport + ":" + cwd + "/" + rest;
 }
 
 std::string AbsolutePath(const std::string& path) {

@@ -1,10 +1,7 @@
 #include "clients/cli/drift_cmd.h"
 
-#include <unistd.h>
-
 #include <iostream>
 
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
@@ -12,15 +9,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "clients/cli/common.h"
 
 namespace dci::cli {
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 1;
-constexpr int kExitNotFound = 2;
-constexpr int kExitUnreachable = 3;
-constexpr int kExitFailed = 4;
 
 constexpr char kDriftUsage[] =
     "usage: dci drift dir:ROOT|tar:FILE|overlay:UPPERDIR --image IMAGE\n"
@@ -31,38 +23,6 @@ constexpr char kDriftUsage[] =
 int Usage(const std::string& why) {
   std::cerr << "dci: " << why << "\n\n" << kDriftUsage;
   return kExitUsage;
-}
-
-int Fail(const grpc::Status& s, const std::string& server) {
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    std::cerr << "dci: cannot reach dcid at " << server << ": "
-              << s.error_message() << "\n";
-    return kExitUnreachable;
-  }
-  std::cerr << "dci: " << s.error_message() << "\n";
-  return s.error_code() == grpc::StatusCode::NOT_FOUND ? kExitNotFound
-                                                       : kExitFailed;
-}
-
-void PrintJson(const google::protobuf::Message& m) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &json, opts);
-  std::cout << json;
-}
-
-// dcid reads the source from its own filesystem: make relative paths
-// absolute, from where the user stands (as `dci index` does).
-std::string AbsoluteSource(const std::string& ref) {
-  size_t colon = ref.find(':');
-  if (colon == std::string::npos) return ref;
-  std::string rest = ref.substr(colon + 1);
-  if (rest.empty() || rest[0] == '/') return ref;
-  char cwd[4096];
-  if (getcwd(cwd, sizeof cwd) == nullptr) return ref;
-  return ref.substr(0, colon + 1) + cwd + "/" + rest;
 }
 
 std::string SummaryLine(const v1::DriftSummary& d) {
@@ -141,7 +101,7 @@ int RunDriftCommand(v1::Dci::Stub& stub, const DriftCommand& cmd) {
     req.set_name(cmd.args[0]);
     v1::DriftHistoryResponse resp;
     grpc::Status st = stub.DriftHistory(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st, cmd.server);
+    if (!st.ok()) return Fail(st, cmd.server, ctx);
     cmd.json ? PrintJson(resp) : RenderDriftHistory(resp, cmd.style, std::cout);
     return kExitOk;
   }
@@ -149,7 +109,7 @@ int RunDriftCommand(v1::Dci::Stub& stub, const DriftCommand& cmd) {
     return Usage("drift takes one source: dir:ROOT, tar:FILE or overlay:UPPERDIR");
   }
   v1::ContainerDriftRequest req;
-  req.set_source(AbsoluteSource(cmd.args[0]));
+  req.set_source(AbsoluteReference(cmd.args[0]));
   auto image = cmd.flags.find("--image");
   if (image == cmd.flags.end() || image->second.empty()) {
     return Usage("drift needs --image IMAGE (the image the container started from)");
@@ -178,7 +138,7 @@ int RunDriftCommand(v1::Dci::Stub& stub, const DriftCommand& cmd) {
   }
   v1::ContainerDriftReport resp;
   grpc::Status st = stub.ContainerDrift(&ctx, req, &resp);
-  if (!st.ok()) return Fail(st, cmd.server);
+  if (!st.ok()) return Fail(st, cmd.server, ctx);
   cmd.json ? PrintJson(resp) : RenderContainerDrift(resp, cmd.style, std::cout);
   return kExitOk;
 }

@@ -4,21 +4,15 @@
 #include <iostream>
 #include <sstream>
 
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "clients/cli/common.h"
 
 namespace dci::cli {
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 1;
-constexpr int kExitNotFound = 2;
-constexpr int kExitUnreachable = 3;
-constexpr int kExitFailed = 4;
 
 constexpr char kPolicyUsage[] =
     "usage: dci policy check IMAGE --policy FILE [--fail-on warn] [--against IMAGE]\n"
@@ -33,27 +27,11 @@ int Usage(const std::string& why) {
 
 // A policy that does not parse is INVALID_ARGUMENT with "FILE:LINE:COL:":
 // the user's input, so exit 1 as for a usage error.
-int Fail(const grpc::Status& s, const std::string& server) {
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    std::cerr << "dci: cannot reach dcid at " << server << ": "
-              << s.error_message() << "\n";
-    return kExitUnreachable;
-  }
-  std::cerr << "dci: " << s.error_message() << "\n";
-  switch (s.error_code()) {
-    case grpc::StatusCode::NOT_FOUND: return kExitNotFound;
-    case grpc::StatusCode::INVALID_ARGUMENT: return kExitUsage;
-    default: return kExitFailed;
-  }
-}
-
-void PrintJson(const google::protobuf::Message& m) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &json, opts);
-  std::cout << json;
+int PolicyFail(const grpc::Status& s, const std::string& server,
+               const grpc::ClientContext& ctx) {
+  const int code = Fail(s, server, ctx);
+  return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? kExitUsage
+                                                              : code;
 }
 
 const char* kRed = "\033[31m";
@@ -153,7 +131,7 @@ int RunPolicyCommand(v1::Dci::Stub& stub, const PolicyCommand& cmd) {
     req.set_image(cmd.args[0]);
     v1::CheckResponse resp;
     grpc::Status s = stub.Check(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, cmd.server);
+    if (!s.ok()) return PolicyFail(s, cmd.server, ctx);
     if (cmd.json) {
       PrintJson(resp);
     } else {
@@ -180,7 +158,7 @@ int RunPolicyCommand(v1::Dci::Stub& stub, const PolicyCommand& cmd) {
     req.set_against(Flag(cmd, "--against"));
     v1::PolicyVerdict resp;
     grpc::Status s = stub.CheckPolicy(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, cmd.server);
+    if (!s.ok()) return PolicyFail(s, cmd.server, ctx);
     cmd.json ? PrintJson(resp) : RenderPolicyVerdict(resp, cmd.style, "", std::cout);
     return ExitForVerdict(resp.verdict(), fail_on_warn);
   }
@@ -193,7 +171,7 @@ int RunPolicyCommand(v1::Dci::Stub& stub, const PolicyCommand& cmd) {
     req.set_images_glob(Flag(cmd, "--images"));
     v1::BoundPolicy resp;
     grpc::Status s = stub.AddPolicy(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, cmd.server);
+    if (!s.ok()) return PolicyFail(s, cmd.server, ctx);
     cmd.json ? PrintJson(resp)
              : void(std::cout << "policy " << resp.name() << " (" << resp.rules()
                               << " rules) bound to images " << resp.images_glob()
@@ -204,7 +182,7 @@ int RunPolicyCommand(v1::Dci::Stub& stub, const PolicyCommand& cmd) {
     if (cmd.args.size() != 1) return Usage("policy list takes no arguments");
     v1::ListPoliciesResponse resp;
     grpc::Status s = stub.ListPolicies(&ctx, {}, &resp);
-    if (!s.ok()) return Fail(s, cmd.server);
+    if (!s.ok()) return PolicyFail(s, cmd.server, ctx);
     if (cmd.json) {
       PrintJson(resp);
       return kExitOk;
@@ -222,7 +200,7 @@ int RunPolicyCommand(v1::Dci::Stub& stub, const PolicyCommand& cmd) {
     req.set_name(cmd.args[1]);
     v1::BoundPolicy resp;
     grpc::Status s = stub.GetPolicy(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, cmd.server);
+    if (!s.ok()) return PolicyFail(s, cmd.server, ctx);
     if (cmd.json) {
       PrintJson(resp);
     } else {
@@ -239,7 +217,7 @@ int RunPolicyCommand(v1::Dci::Stub& stub, const PolicyCommand& cmd) {
     req.set_name(cmd.args[1]);
     v1::RemovePolicyResponse resp;
     grpc::Status s = stub.RemovePolicy(&ctx, req, &resp);
-    if (!s.ok()) return Fail(s, cmd.server);
+    if (!s.ok()) return PolicyFail(s, cmd.server, ctx);
     cmd.json ? PrintJson(resp) : void(std::cout << "removed policy " << cmd.args[1] << "\n");
     return kExitOk;
   }
