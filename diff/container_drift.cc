@@ -16,6 +16,7 @@
 #include "base/path.h"
 #include "base/status_macros.h"
 #include "diff/inventory.h"
+#include "diff/inventory_diff.h"
 #include "indexer/inventory.h"
 #include "indexer/rootfs/ignore_rules.h"
 #include "indexer/system/config_text.h"
@@ -71,21 +72,6 @@ uint32_t CompareEntries(const LayerEntry& image, const LayerEntry& container,
     what |= kChangedDevice;
   }
   return what;
-}
-
-const std::vector<std::string>& ServiceDirs() {
-  static const auto* const kDirs = new std::vector<std::string>{
-      "etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
-      "etc/rc0.d", "etc/rc1.d", "etc/rc2.d", "etc/rc3.d", "etc/rc4.d",
-      "etc/rc5.d", "etc/rc6.d", "etc/rcS.d"};
-  return *kDirs;
-}
-
-bool IsServicePath(const std::string& p) {
-  for (const std::string& d : ServiceDirs()) {
-    if (p == d || IsStrictlyUnder(p, d)) return true;
-  }
-  return false;
 }
 
 // The two sides and how to read their text.
@@ -164,12 +150,6 @@ absl::Status DiffConfigs(Sides& s, ImageDiff& out) {
   return absl::OkStatus();
 }
 
-using PackageKey = std::tuple<int, std::string, std::string>;
-
-PackageKey KeyOf(const Package& p) {
-  return {static_cast<int>(p.ecosystem), p.name, p.arch};
-}
-
 // The container's packages: the image's for each database the container
 // left as it was, its own (parsed from the captured bytes) for the others.
 absl::StatusOr<std::vector<Package>> ContainerPackages(
@@ -208,68 +188,6 @@ absl::StatusOr<std::vector<Package>> ContainerPackages(
   return out;
 }
 
-void DiffPackageLists(const std::vector<ImagePackage>& image,
-                      const std::vector<Package>& container,
-                      std::vector<PackageChange>& out) {
-  std::map<PackageKey, const Package*> ma, mb;
-  for (const ImagePackage& p : image) ma[KeyOf(p.package)] = &p.package;
-  for (const Package& p : container) mb[KeyOf(p)] = &p;
-  std::set<PackageKey> keys;
-  for (const auto& [k, v] : ma) keys.insert(k);
-  for (const auto& [k, v] : mb) keys.insert(k);
-  for (const PackageKey& k : keys) {
-    const Package* x = ma.count(k) ? ma[k] : nullptr;
-    const Package* y = mb.count(k) ? mb[k] : nullptr;
-    const Package* any = x ? x : y;
-    PackageChange c;
-    c.ecosystem = std::string(EcosystemName(any->ecosystem));
-    c.name = any->name;
-    c.arch = any->arch;
-    if (x) c.before = x->FullVersion();
-    if (y) c.after = y->FullVersion();
-    if (!x) {
-      c.kind = ChangeKind::kAdded;
-    } else if (!y) {
-      c.kind = ChangeKind::kRemoved;
-    } else {
-      if (c.before == c.after) continue;
-      c.kind = ChangeKind::kChanged;
-      c.order = CompareVersions(any->ecosystem, c.before, c.after);
-    }
-    out.push_back(std::move(c));
-  }
-}
-
-// As `dci diff` words accounts (diff/inventory_diff.cc).
-std::string UserLine(const User& u) {
-  return absl::StrCat("uid ", u.uid, " gid ", u.gid, " home ", u.home,
-                      " shell ", u.shell, " password ",
-                      PasswordStateName(u.password));
-}
-
-std::string GroupLine(const Group& g) {
-  return absl::StrCat("gid ", g.gid, " members ", absl::StrJoin(g.members, ","));
-}
-
-template <typename T, typename Line>
-void DiffNamed(const std::vector<T>& a, const std::vector<T>& b,
-               const char* what, Line line, ImageDiff& out) {
-  std::map<std::string, std::string> ma, mb;
-  for (const T& x : a) ma[x.name] = line(x);
-  for (const T& x : b) mb[x.name] = line(x);
-  for (const auto& [n, l] : ma) {
-    auto it = mb.find(n);
-    if (it == mb.end()) {
-      out.accounts.push_back({ChangeKind::kRemoved, what, n, l, ""});
-    } else if (it->second != l) {
-      out.accounts.push_back({ChangeKind::kChanged, what, n, l, it->second});
-    }
-  }
-  for (const auto& [n, l] : mb) {
-    if (!ma.count(n)) out.accounts.push_back({ChangeKind::kAdded, what, n, "", l});
-  }
-}
-
 absl::Status DiffAccounts(Sides& s, ImageDiff& out) {
   PasswdFile ua, ub;
   GroupFile ga, gb;
@@ -300,41 +218,8 @@ absl::Status DiffAccounts(Sides& s, ImageDiff& out) {
       if (states.has_value()) ApplyShadow(ParseShadowStates(*states), &ub);
     }
   }
-  DiffNamed(ua.users, ub.users, "user", UserLine, out);
-  DiffNamed(ga.groups, gb.groups, "group", GroupLine, out);
+  DiffAccountFiles(ua, ub, ga, gb, out);
   return absl::OkStatus();
-}
-
-std::set<std::tuple<std::string, std::string, std::string>> EnabledUnits(
-    const MergedTree& t) {
-  std::vector<SymlinkEntry> links;
-  for (const auto& [p, n] : t) {
-    if (n.entry.type == EntryType::kSymlink && IsServicePath(p)) {
-      links.push_back({p, n.entry.link_target});
-    }
-  }
-  std::set<std::tuple<std::string, std::string, std::string>> out;
-  for (const EnabledUnit& u : FindEnabledServices(links).units) {
-    out.insert({u.unit, u.target, std::string(EnablementKindName(u.kind))});
-  }
-  return out;
-}
-
-void DiffServices(const Sides& s, ImageDiff& out) {
-  auto ea = EnabledUnits(s.image());
-  auto eb = EnabledUnits(s.container());
-  for (const auto& u : ea) {
-    if (!eb.count(u)) {
-      out.services.push_back({ChangeKind::kRemoved, std::get<0>(u),
-                              std::get<1>(u), std::get<2>(u)});
-    }
-  }
-  for (const auto& u : eb) {
-    if (!ea.count(u)) {
-      out.services.push_back({ChangeKind::kAdded, std::get<0>(u),
-                              std::get<1>(u), std::get<2>(u)});
-    }
-  }
 }
 
 absl::StatusOr<std::map<std::string, std::string>> OsReleaseOf(
@@ -358,20 +243,7 @@ absl::StatusOr<std::map<std::string, std::string>> OsReleaseOf(
     DCI_ASSIGN_OR_RETURN(text, s.ImageText(*path));
   }
   if (!text.has_value()) return out;
-  OsRelease os = ParseOsRelease(*text);
-  out = os.other;
-  auto put = [&out](const char* k, const std::string& v) {
-    if (!v.empty()) out[k] = v;
-  };
-  put("ID", os.id);
-  put("ID_LIKE", os.id_like);
-  put("NAME", os.name);
-  put("PRETTY_NAME", os.pretty_name);
-  put("VERSION", os.version);
-  put("VERSION_ID", os.version_id);
-  put("VERSION_CODENAME", os.version_codename);
-  put("HOME_URL", os.home_url);
-  return out;
+  return OsReleaseFields(*text);
 }
 
 // What the package databases recorded for the files the container
@@ -600,7 +472,10 @@ absl::StatusOr<ContainerDrift> DiffContainer(Store& store,
       std::vector<Package> container_packages,
       ContainerPackages(sides, image_packages, out.warnings, &dbs_changed));
   if (options.sections.packages && dbs_changed) {
-    DiffPackageLists(image_packages, container_packages, d.packages);
+    std::vector<const Package*> la, lb;
+    for (const ImagePackage& p : image_packages) la.push_back(&p.package);
+    for (const Package& p : container_packages) lb.push_back(&p);
+    DiffPackageLists(la, lb, d.packages);
   }
   if (options.sections.configs) DCI_RETURN_IF_ERROR(DiffConfigs(sides, d));
   auto touches = [&d](const std::function<bool(const std::string&)>& f) {
@@ -616,7 +491,8 @@ absl::StatusOr<ContainerDrift> DiffContainer(Store& store,
     DCI_RETURN_IF_ERROR(DiffAccounts(sides, d));
   }
   if (options.sections.services && touches(IsServicePath)) {
-    DiffServices(sides, d);
+    DiffEnabledUnits(EnabledUnitsIn(sides.image()),
+                     EnabledUnitsIn(sides.container()), d);
   }
   auto os_file = [](const std::string& p) {
     return p == "etc/os-release" || p == "usr/lib/os-release";
@@ -624,17 +500,7 @@ absl::StatusOr<ContainerDrift> DiffContainer(Store& store,
   if (options.sections.metadata && touches(os_file)) {
     DCI_ASSIGN_OR_RETURN(auto oa, OsReleaseOf(sides, false));
     DCI_ASSIGN_OR_RETURN(auto ob, OsReleaseOf(sides, true));
-    for (const auto& [k, v] : oa) {
-      auto it = ob.find(k);
-      if (it == ob.end()) {
-        d.metadata.push_back({ChangeKind::kRemoved, "os_release", k, v, ""});
-      } else if (it->second != v) {
-        d.metadata.push_back({ChangeKind::kChanged, "os_release", k, v, it->second});
-      }
-    }
-    for (const auto& [k, v] : ob) {
-      if (!oa.count(k)) d.metadata.push_back({ChangeKind::kAdded, "os_release", k, "", v});
-    }
+    DiffOsRelease(oa, ob, d);
   }
   if (options.sections.packages) {
     DCI_RETURN_IF_ERROR(

@@ -79,34 +79,10 @@ absl::Status DiffPackages(Store& store, const ImageRecord& a,
   if (sets(dbs_a) == sets(dbs_b)) return absl::OkStatus();  // same databases
   DCI_ASSIGN_OR_RETURN(auto pa, LoadPackages(store, a));
   DCI_ASSIGN_OR_RETURN(auto pb, LoadPackages(store, b));
-  using Key = std::tuple<int, std::string, std::string>;
-  std::map<Key, const Package*> ma, mb;
-  for (const auto& p : pa) ma[{static_cast<int>(p.package.ecosystem), p.package.name, p.package.arch}] = &p.package;
-  for (const auto& p : pb) mb[{static_cast<int>(p.package.ecosystem), p.package.name, p.package.arch}] = &p.package;
-  std::set<Key> keys;
-  for (const auto& [k, v] : ma) keys.insert(k);
-  for (const auto& [k, v] : mb) keys.insert(k);
-  for (const Key& k : keys) {
-    const Package* x = ma.count(k) ? ma[k] : nullptr;
-    const Package* y = mb.count(k) ? mb[k] : nullptr;
-    PackageChange c;
-    const Package* any = x ? x : y;
-    c.ecosystem = std::string(EcosystemName(any->ecosystem));
-    c.name = any->name;
-    c.arch = any->arch;
-    if (x) c.before = x->FullVersion();
-    if (y) c.after = y->FullVersion();
-    if (!x) {
-      c.kind = ChangeKind::kAdded;
-    } else if (!y) {
-      c.kind = ChangeKind::kRemoved;
-    } else {
-      if (c.before == c.after) continue;
-      c.kind = ChangeKind::kChanged;
-      c.order = CompareVersions(any->ecosystem, c.before, c.after);
-    }
-    out.packages.push_back(std::move(c));
-  }
+  std::vector<const Package*> la, lb;
+  for (const ImagePackage& p : pa) la.push_back(&p.package);
+  for (const ImagePackage& p : pb) lb.push_back(&p.package);
+  DiffPackageLists(la, lb, out.packages);
   return absl::OkStatus();
 }
 
@@ -135,6 +111,129 @@ absl::Status DiffConfigs(Store& store, ImageDiff& out) {
   }
   return absl::OkStatus();
 }
+
+absl::Status DiffAccounts(Store& store, const ImageRecord& a,
+                          const ImageRecord& b, ImageDiff& out) {
+  const std::vector<std::string> files = {"etc/passwd", "etc/group", "etc/shadow"};
+  DCI_ASSIGN_OR_RETURN(MergedTree ta, PartialTree(store, a, files, {}));
+  DCI_ASSIGN_OR_RETURN(MergedTree tb, PartialTree(store, b, files, {}));
+  auto node = [](const MergedTree& t, const std::string& p) -> std::optional<TreeNode> {
+    auto it = t.find(p);
+    if (it == t.end()) return std::nullopt;
+    return it->second;
+  };
+  auto load = [&](const MergedTree& t, PasswdFile* users, GroupFile* groups) -> absl::Status {
+    DCI_ASSIGN_OR_RETURN(std::string passwd, TextOf(store, node(t, "etc/passwd")));
+    DCI_ASSIGN_OR_RETURN(std::string shadow, TextOf(store, node(t, "etc/shadow")));
+    DCI_ASSIGN_OR_RETURN(std::string group, TextOf(store, node(t, "etc/group")));
+    *users = ParsePasswd(passwd);
+    if (!shadow.empty()) ApplyShadow(ParseShadow(shadow), users);
+    *groups = ParseGroup(group);
+    return absl::OkStatus();
+  };
+  PasswdFile ua, ub;
+  GroupFile ga, gb;
+  DCI_RETURN_IF_ERROR(load(ta, &ua, &ga));
+  DCI_RETURN_IF_ERROR(load(tb, &ub, &gb));
+  DiffAccountFiles(ua, ub, ga, gb, out);
+  return absl::OkStatus();
+}
+
+absl::Status DiffServices(Store& store, const ImageRecord& a,
+                          const ImageRecord& b, ImageDiff& out) {
+  DCI_ASSIGN_OR_RETURN(MergedTree ta, PartialTree(store, a, {}, ServiceDirs()));
+  DCI_ASSIGN_OR_RETURN(MergedTree tb, PartialTree(store, b, {}, ServiceDirs()));
+  DiffEnabledUnits(EnabledUnitsIn(ta), EnabledUnitsIn(tb), out);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, std::string>> OsReleaseOf(
+    Store& store, const ImageRecord& image) {
+  DCI_ASSIGN_OR_RETURN(
+      MergedTree t, PartialTree(store, image, {"etc/os-release", "usr/lib/os-release"}, {}));
+  EntryLookup lookup = [&t](std::string p) -> std::optional<ImageEntry> {
+    auto it = t.find(p);
+    if (it == t.end()) return std::nullopt;
+    ImageEntry e;
+    e.is_symlink = it->second.entry.type == EntryType::kSymlink;
+    e.link_target = it->second.entry.link_target;
+    return e;
+  };
+  std::map<std::string, std::string> out;
+  absl::StatusOr<std::string> path = ResolveOsReleasePath(lookup);
+  if (!path.ok()) return out;
+  auto it = t.find(*path);
+  if (it == t.end()) return out;
+  DCI_ASSIGN_OR_RETURN(std::string text, TextOf(store, it->second));
+  return OsReleaseFields(text);
+}
+
+}  // namespace
+
+absl::Status DiffInventory(Store& store, const ImageRecord& a,
+                           const ImageRecord& b, const DiffSections& sections,
+                           ImageDiff& out) {
+  if (sections.packages) DCI_RETURN_IF_ERROR(DiffPackages(store, a, b, out));
+  if (sections.configs) DCI_RETURN_IF_ERROR(DiffConfigs(store, out));
+  auto account_file = [](const std::string& p) {
+    return p == "etc/passwd" || p == "etc/group" || p == "etc/shadow";
+  };
+  if (sections.users && Touches(out, account_file)) {
+    DCI_RETURN_IF_ERROR(DiffAccounts(store, a, b, out));
+  }
+  if (sections.services && Touches(out, IsServicePath)) {
+    DCI_RETURN_IF_ERROR(DiffServices(store, a, b, out));
+  }
+  auto os_file = [](const std::string& p) {
+    return p == "etc/os-release" || p == "usr/lib/os-release";
+  };
+  if (sections.metadata && Touches(out, os_file)) {
+    DCI_ASSIGN_OR_RETURN(auto oa, OsReleaseOf(store, a));
+    DCI_ASSIGN_OR_RETURN(auto ob, OsReleaseOf(store, b));
+    DiffOsRelease(oa, ob, out);
+  }
+  return absl::OkStatus();
+}
+
+void DiffPackageLists(const std::vector<const Package*>& a,
+                      const std::vector<const Package*>& b,
+                      std::vector<PackageChange>& out) {
+  using Key = std::tuple<int, std::string, std::string>;
+  auto key = [](const Package& p) -> Key {
+    return {static_cast<int>(p.ecosystem), p.name, p.arch};
+  };
+  std::map<Key, const Package*> ma, mb;
+  for (const Package* p : a) ma[key(*p)] = p;
+  for (const Package* p : b) mb[key(*p)] = p;
+  std::set<Key> keys;
+  for (const auto& [k, v] : ma) keys.insert(k);
+  for (const auto& [k, v] : mb) keys.insert(k);
+  for (const Key& k : keys) {
+    auto ia = ma.find(k);
+    auto ib = mb.find(k);
+    const Package* x = ia == ma.end() ? nullptr : ia->second;
+    const Package* y = ib == mb.end() ? nullptr : ib->second;
+    const Package* any = x ? x : y;
+    PackageChange c;
+    c.ecosystem = std::string(EcosystemName(any->ecosystem));
+    c.name = any->name;
+    c.arch = any->arch;
+    if (x) c.before = x->FullVersion();
+    if (y) c.after = y->FullVersion();
+    if (!x) {
+      c.kind = ChangeKind::kAdded;
+    } else if (!y) {
+      c.kind = ChangeKind::kRemoved;
+    } else {
+      if (c.before == c.after) continue;
+      c.kind = ChangeKind::kChanged;
+      c.order = CompareVersions(any->ecosystem, c.before, c.after);
+    }
+    out.push_back(std::move(c));
+  }
+}
+
+namespace {
 
 std::string UserLine(const User& u) {
   return absl::StrCat("uid ", u.uid, " gid ", u.gid, " home ", u.home,
@@ -165,32 +264,13 @@ void DiffNamed(const std::vector<T>& a, const std::vector<T>& b,
   }
 }
 
-absl::Status DiffAccounts(Store& store, const ImageRecord& a,
-                          const ImageRecord& b, ImageDiff& out) {
-  const std::vector<std::string> files = {"etc/passwd", "etc/group", "etc/shadow"};
-  DCI_ASSIGN_OR_RETURN(MergedTree ta, PartialTree(store, a, files, {}));
-  DCI_ASSIGN_OR_RETURN(MergedTree tb, PartialTree(store, b, files, {}));
-  auto node = [](const MergedTree& t, const std::string& p) -> std::optional<TreeNode> {
-    auto it = t.find(p);
-    if (it == t.end()) return std::nullopt;
-    return it->second;
-  };
-  auto load = [&](const MergedTree& t, PasswdFile* users, GroupFile* groups) -> absl::Status {
-    DCI_ASSIGN_OR_RETURN(std::string passwd, TextOf(store, node(t, "etc/passwd")));
-    DCI_ASSIGN_OR_RETURN(std::string shadow, TextOf(store, node(t, "etc/shadow")));
-    DCI_ASSIGN_OR_RETURN(std::string group, TextOf(store, node(t, "etc/group")));
-    *users = ParsePasswd(passwd);
-    if (!shadow.empty()) ApplyShadow(ParseShadow(shadow), users);
-    *groups = ParseGroup(group);
-    return absl::OkStatus();
-  };
-  PasswdFile ua, ub;
-  GroupFile ga, gb;
-  DCI_RETURN_IF_ERROR(load(ta, &ua, &ga));
-  DCI_RETURN_IF_ERROR(load(tb, &ub, &gb));
-  DiffNamed(ua.users, ub.users, "user", UserLine, out);
-  DiffNamed(ga.groups, gb.groups, "group", GroupLine, out);
-  return absl::OkStatus();
+}  // namespace
+
+void DiffAccountFiles(const PasswdFile& users_a, const PasswdFile& users_b,
+                      const GroupFile& groups_a, const GroupFile& groups_b,
+                      ImageDiff& out) {
+  DiffNamed(users_a.users, users_b.users, "user", UserLine, out);
+  DiffNamed(groups_a.groups, groups_b.groups, "group", GroupLine, out);
 }
 
 const std::vector<std::string>& ServiceDirs() {
@@ -203,64 +283,44 @@ const std::vector<std::string>& ServiceDirs() {
 
 bool IsServicePath(const std::string& p) {
   for (const std::string& d : ServiceDirs()) {
-    if (IsStrictlyUnder(p, d) || p == d) return true;
+    if (p == d || IsStrictlyUnder(p, d)) return true;
   }
   return false;
 }
 
-absl::StatusOr<std::set<std::tuple<std::string, std::string, std::string>>>
-EnabledUnits(Store& store, const ImageRecord& image) {
-  DCI_ASSIGN_OR_RETURN(MergedTree t, PartialTree(store, image, {}, ServiceDirs()));
+EnabledUnitSet EnabledUnitsIn(const MergedTree& tree) {
   std::vector<SymlinkEntry> links;
-  for (const auto& [p, n] : t) {
-    if (n.entry.type == EntryType::kSymlink) links.push_back({p, n.entry.link_target});
+  for (const auto& [p, n] : tree) {
+    if (n.entry.type == EntryType::kSymlink && IsServicePath(p)) {
+      links.push_back({p, n.entry.link_target});
+    }
   }
-  std::set<std::tuple<std::string, std::string, std::string>> out;
+  EnabledUnitSet out;
   for (const EnabledUnit& u : FindEnabledServices(links).units) {
     out.insert({u.unit, u.target, std::string(EnablementKindName(u.kind))});
   }
   return out;
 }
 
-absl::Status DiffServices(Store& store, const ImageRecord& a,
-                          const ImageRecord& b, ImageDiff& out) {
-  DCI_ASSIGN_OR_RETURN(auto ea, EnabledUnits(store, a));
-  DCI_ASSIGN_OR_RETURN(auto eb, EnabledUnits(store, b));
-  for (const auto& u : ea) {
-    if (!eb.count(u)) {
+void DiffEnabledUnits(const EnabledUnitSet& a, const EnabledUnitSet& b,
+                      ImageDiff& out) {
+  for (const auto& u : a) {
+    if (!b.count(u)) {
       out.services.push_back({ChangeKind::kRemoved, std::get<0>(u),
                               std::get<1>(u), std::get<2>(u)});
     }
   }
-  for (const auto& u : eb) {
-    if (!ea.count(u)) {
+  for (const auto& u : b) {
+    if (!a.count(u)) {
       out.services.push_back({ChangeKind::kAdded, std::get<0>(u),
                               std::get<1>(u), std::get<2>(u)});
     }
   }
-  return absl::OkStatus();
 }
 
-absl::StatusOr<std::map<std::string, std::string>> OsReleaseOf(
-    Store& store, const ImageRecord& image) {
-  DCI_ASSIGN_OR_RETURN(
-      MergedTree t, PartialTree(store, image, {"etc/os-release", "usr/lib/os-release"}, {}));
-  EntryLookup lookup = [&t](std::string p) -> std::optional<ImageEntry> {
-    auto it = t.find(p);
-    if (it == t.end()) return std::nullopt;
-    ImageEntry e;
-    e.is_symlink = it->second.entry.type == EntryType::kSymlink;
-    e.link_target = it->second.entry.link_target;
-    return e;
-  };
-  std::map<std::string, std::string> out;
-  absl::StatusOr<std::string> path = ResolveOsReleasePath(lookup);
-  if (!path.ok()) return out;
-  auto it = t.find(*path);
-  if (it == t.end()) return out;
-  DCI_ASSIGN_OR_RETURN(std::string text, TextOf(store, it->second));
+std::map<std::string, std::string> OsReleaseFields(const std::string& text) {
   OsRelease os = ParseOsRelease(text);
-  out = os.other;
+  std::map<std::string, std::string> out = os.other;
   auto put = [&out](const char* k, const std::string& v) {
     if (!v.empty()) out[k] = v;
   };
@@ -275,41 +335,20 @@ absl::StatusOr<std::map<std::string, std::string>> OsReleaseOf(
   return out;
 }
 
-}  // namespace
-
-absl::Status DiffInventory(Store& store, const ImageRecord& a,
-                           const ImageRecord& b, const DiffSections& sections,
-                           ImageDiff& out) {
-  if (sections.packages) DCI_RETURN_IF_ERROR(DiffPackages(store, a, b, out));
-  if (sections.configs) DCI_RETURN_IF_ERROR(DiffConfigs(store, out));
-  auto account_file = [](const std::string& p) {
-    return p == "etc/passwd" || p == "etc/group" || p == "etc/shadow";
-  };
-  if (sections.users && Touches(out, account_file)) {
-    DCI_RETURN_IF_ERROR(DiffAccounts(store, a, b, out));
-  }
-  if (sections.services && Touches(out, IsServicePath)) {
-    DCI_RETURN_IF_ERROR(DiffServices(store, a, b, out));
-  }
-  auto os_file = [](const std::string& p) {
-    return p == "etc/os-release" || p == "usr/lib/os-release";
-  };
-  if (sections.metadata && Touches(out, os_file)) {
-    DCI_ASSIGN_OR_RETURN(auto oa, OsReleaseOf(store, a));
-    DCI_ASSIGN_OR_RETURN(auto ob, OsReleaseOf(store, b));
-    for (const auto& [k, v] : oa) {
-      auto it = ob.find(k);
-      if (it == ob.end()) {
-        out.metadata.push_back({ChangeKind::kRemoved, "os_release", k, v, ""});
-      } else if (it->second != v) {
-        out.metadata.push_back({ChangeKind::kChanged, "os_release", k, v, it->second});
-      }
-    }
-    for (const auto& [k, v] : ob) {
-      if (!oa.count(k)) out.metadata.push_back({ChangeKind::kAdded, "os_release", k, "", v});
+void DiffOsRelease(const std::map<std::string, std::string>& a,
+                   const std::map<std::string, std::string>& b,
+                   ImageDiff& out) {
+  for (const auto& [k, v] : a) {
+    auto it = b.find(k);
+    if (it == b.end()) {
+      out.metadata.push_back({ChangeKind::kRemoved, "os_release", k, v, ""});
+    } else if (it->second != v) {
+      out.metadata.push_back({ChangeKind::kChanged, "os_release", k, v, it->second});
     }
   }
-  return absl::OkStatus();
+  for (const auto& [k, v] : b) {
+    if (!a.count(k)) out.metadata.push_back({ChangeKind::kAdded, "os_release", k, "", v});
+  }
 }
 
 }  // namespace dci
