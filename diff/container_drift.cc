@@ -51,29 +51,6 @@ LayerEntry Normalized(const LayerEntry& e) {
   return n;
 }
 
-uint32_t CompareEntries(const LayerEntry& image, const LayerEntry& container,
-                        bool content_unknown) {
-  LayerEntry a = Normalized(image);
-  LayerEntry b = Normalized(container);
-  uint32_t what = 0;
-  if (a.type != b.type) what |= kChangedType;
-  if (a.type == EntryType::kFile && b.type == EntryType::kFile) {
-    if (!content_unknown && a.content_hash != b.content_hash) {
-      what |= kChangedContent;
-    }
-    if (a.size != b.size) what |= kChangedSize;
-  }
-  if (!a.implicit && !b.implicit) {
-    if (a.mode != b.mode) what |= kChangedMode;
-    if (a.uid != b.uid || a.gid != b.gid) what |= kChangedOwner;
-  }
-  if (a.link_target != b.link_target) what |= kChangedLinkTarget;
-  if (a.dev_major != b.dev_major || a.dev_minor != b.dev_minor) {
-    what |= kChangedDevice;
-  }
-  return what;
-}
-
 // The two sides and how to read their text.
 class Sides {
  public:
@@ -225,16 +202,8 @@ absl::Status DiffAccounts(Sides& s, ImageDiff& out) {
 absl::StatusOr<std::map<std::string, std::string>> OsReleaseOf(
     Sides& s, bool container) {
   const MergedTree& t = container ? s.container() : s.image();
-  EntryLookup lookup = [&t](std::string p) -> std::optional<ImageEntry> {
-    auto it = t.find(p);
-    if (it == t.end()) return std::nullopt;
-    ImageEntry e;
-    e.is_symlink = it->second.entry.type == EntryType::kSymlink;
-    e.link_target = it->second.entry.link_target;
-    return e;
-  };
   std::map<std::string, std::string> out;
-  absl::StatusOr<std::string> path = ResolveOsReleasePath(lookup);
+  absl::StatusOr<std::string> path = OsReleasePathIn(t);
   if (!path.ok()) return out;
   std::optional<std::string> text;
   if (container) {
@@ -446,7 +415,8 @@ absl::StatusOr<ContainerDrift> DiffContainer(Store& store,
     } else {
       c.kind = ChangeKind::kChanged;
       c.path = ia->first;
-      c.what = CompareEntries(ia->second.entry, ib->second.entry,
+      c.what = CompareEntries(Normalized(ia->second.entry),
+                              Normalized(ib->second.entry),
                               snap.content_unknown.count(c.path) > 0);
       if (c.what != 0) {
         c.before = ia->second;

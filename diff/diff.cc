@@ -19,26 +19,6 @@ bool HidesLower(const LayerEntry& e) {
          e.opaque;
 }
 
-uint32_t Compare(const LayerEntry& a, const LayerEntry& b) {
-  uint32_t what = 0;
-  if (a.type != b.type) what |= kChangedType;
-  bool a_content = a.type == EntryType::kFile || a.type == EntryType::kHardlink;
-  bool b_content = b.type == EntryType::kFile || b.type == EntryType::kHardlink;
-  if (a_content && b_content) {
-    if (a.content_hash != b.content_hash) what |= kChangedContent;
-    if (a.size != b.size) what |= kChangedSize;
-  }
-  if (!a.implicit && !b.implicit) {
-    if (a.mode != b.mode) what |= kChangedMode;
-    if (a.uid != b.uid || a.gid != b.gid) what |= kChangedOwner;
-  }
-  if (a.link_target != b.link_target) what |= kChangedLinkTarget;
-  if (a.dev_major != b.dev_major || a.dev_minor != b.dev_minor) {
-    what |= kChangedDevice;
-  }
-  return what;
-}
-
 absl::StatusOr<std::vector<std::vector<LayerEntry>>> LoadLayers(
     Store& store, const ImageRecord& image, size_t from) {
   std::vector<std::vector<LayerEntry>> out;
@@ -68,7 +48,7 @@ void DiffFiles(const std::set<std::string>& touched, const MergedTree& ta,
       c.kind = ChangeKind::kRemoved;
     } else {
       c.kind = ChangeKind::kChanged;
-      c.what = Compare(ia->second.entry, ib->second.entry);
+      c.what = CompareEntries(ia->second.entry, ib->second.entry);
       if (c.what == 0) continue;
     }
     out.push_back(std::move(c));
@@ -264,6 +244,29 @@ DriftSummary Summarize(const ImageDiff& diff) {
                                                : absl::StrCat(f.field, ":", f.key));
   }
   return s;
+}
+
+uint32_t CompareEntries(const LayerEntry& a, const LayerEntry& b,
+                        bool content_unknown) {
+  uint32_t what = 0;
+  if (a.type != b.type) what |= kChangedType;
+  bool a_content = a.type == EntryType::kFile || a.type == EntryType::kHardlink;
+  bool b_content = b.type == EntryType::kFile || b.type == EntryType::kHardlink;
+  if (a_content && b_content) {
+    if (!content_unknown && a.content_hash != b.content_hash) {
+      what |= kChangedContent;
+    }
+    if (a.size != b.size) what |= kChangedSize;
+  }
+  if (!a.implicit && !b.implicit) {
+    if (a.mode != b.mode) what |= kChangedMode;
+    if (a.uid != b.uid || a.gid != b.gid) what |= kChangedOwner;
+  }
+  if (a.link_target != b.link_target) what |= kChangedLinkTarget;
+  if (a.dev_major != b.dev_major || a.dev_minor != b.dev_minor) {
+    what |= kChangedDevice;
+  }
+  return what;
 }
 
 }  // namespace dci

@@ -145,6 +145,12 @@ absl::StatusOr<ImageDiff> DiffImages(Store& store, const ImageRecord& a,
                                      const ImageRecord& b,
                                      const DiffSections& sections = {});
 
+// What differs between two entries of one path (FileChangeBits). With
+// `content_unknown`, the content hash is not compared (one side's bytes
+// could not be read).
+uint32_t CompareEntries(const LayerEntry& a, const LayerEntry& b,
+                        bool content_unknown = false);
+
 // The whole merged tree of `image` (every layer read from the store).
 absl::StatusOr<MergedTree> LoadMergedTree(Store& store,
                                           const ImageRecord& image);

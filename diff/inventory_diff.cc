@@ -151,16 +151,8 @@ absl::StatusOr<std::map<std::string, std::string>> OsReleaseOf(
     Store& store, const ImageRecord& image) {
   DCI_ASSIGN_OR_RETURN(
       MergedTree t, PartialTree(store, image, {"etc/os-release", "usr/lib/os-release"}, {}));
-  EntryLookup lookup = [&t](std::string p) -> std::optional<ImageEntry> {
-    auto it = t.find(p);
-    if (it == t.end()) return std::nullopt;
-    ImageEntry e;
-    e.is_symlink = it->second.entry.type == EntryType::kSymlink;
-    e.link_target = it->second.entry.link_target;
-    return e;
-  };
   std::map<std::string, std::string> out;
-  absl::StatusOr<std::string> path = ResolveOsReleasePath(lookup);
+  absl::StatusOr<std::string> path = OsReleasePathIn(t);
   if (!path.ok()) return out;
   auto it = t.find(*path);
   if (it == t.end()) return out;
@@ -316,6 +308,18 @@ void DiffEnabledUnits(const EnabledUnitSet& a, const EnabledUnitSet& b,
                               std::get<1>(u), std::get<2>(u)});
     }
   }
+}
+
+absl::StatusOr<std::string> OsReleasePathIn(const MergedTree& tree) {
+  EntryLookup lookup = [&tree](std::string p) -> std::optional<ImageEntry> {
+    auto it = tree.find(p);
+    if (it == tree.end()) return std::nullopt;
+    ImageEntry e;
+    e.is_symlink = it->second.entry.type == EntryType::kSymlink;
+    e.link_target = it->second.entry.link_target;
+    return e;
+  };
+  return ResolveOsReleasePath(lookup);
 }
 
 std::map<std::string, std::string> OsReleaseFields(const std::string& text) {

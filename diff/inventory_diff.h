@@ -48,6 +48,11 @@ EnabledUnitSet EnabledUnitsIn(const MergedTree& tree);
 void DiffEnabledUnits(const EnabledUnitSet& a, const EnabledUnitSet& b,
                       ImageDiff& out);
 
+// Where a tree's os-release file is (etc/os-release, else
+// usr/lib/os-release, symlinks followed inside the tree); NotFound when
+// there is none.
+absl::StatusOr<std::string> OsReleasePathIn(const MergedTree& tree);
+
 // The fields of an os-release file by key; and the "os_release" metadata
 // changes between two.
 std::map<std::string, std::string> OsReleaseFields(const std::string& text);
