@@ -179,6 +179,10 @@ grpc::Status DciService::Index(grpc::ServerContext* ctx,
   WaitForPolicies();  // bound policies' verdicts stored before we answer
   v1::IndexEvent ev;
   *ev.mutable_summary() = ToProto(*summary);
+  grpc::Status verdicts = AttachPolicyVerdicts(
+      summary->image_id, ev.mutable_summary()->mutable_policy_verdicts(),
+      /*bound_only=*/true);
+  if (!verdicts.ok()) return verdicts;
   std::lock_guard<std::mutex> lock(mu);
   writer->Write(ev);
   return grpc::Status::OK;

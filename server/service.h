@@ -121,9 +121,12 @@ class DciService final : public v1::Dci::Service {
  private:
   // Policy helpers for GetImage, Inspect, Subscribe and Index
   // (server/service_policy.cc).
+  // The latest stored verdict per policy; with `bound_only`, only those of
+  // policies bound now.
   grpc::Status AttachPolicyVerdicts(
       int64_t image_id,
-      google::protobuf::RepeatedPtrField<v1::PolicyVerdict>* out);
+      google::protobuf::RepeatedPtrField<v1::PolicyVerdict>* out,
+      bool bound_only = false);
   grpc::Status InspectPolicy(const ImageRecord& record,
                              const v1::InspectRequest& req, v1::Image* resp);
   void AttachPolicyToEvent(int64_t seq, v1::Event* event);

@@ -1,9 +1,11 @@
 // DciService: policies (dci policy check|add|list|show|remove), the
-// admission Check, and the policy parts of GetImage, Inspect and Subscribe.
+// admission Check, and the policy parts of GetImage, Inspect, Subscribe and
+// Index.
 #include <fnmatch.h>
 
 #include <spdlog/spdlog.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "policy/policy.h"
@@ -155,11 +157,19 @@ grpc::Status DciService::Check(grpc::ServerContext* ctx,
 
 grpc::Status DciService::AttachPolicyVerdicts(
     int64_t image_id,
-    google::protobuf::RepeatedPtrField<v1::PolicyVerdict>* out) {
+    google::protobuf::RepeatedPtrField<v1::PolicyVerdict>* out,
+    bool bound_only) {
   absl::StatusOr<std::vector<PolicyVerdictRecord>> verdicts =
       store_->PolicyVerdicts(image_id);
   if (!verdicts.ok()) return ToGrpcStatus(verdicts.status());
+  absl::flat_hash_set<std::string> bound;
+  if (bound_only) {
+    absl::StatusOr<std::vector<StoredPolicy>> policies = store_->Policies();
+    if (!policies.ok()) return ToGrpcStatus(policies.status());
+    for (const StoredPolicy& p : *policies) bound.insert(p.name);
+  }
   for (const PolicyVerdictRecord& v : *verdicts) {
+    if (bound_only && !bound.contains(v.policy_name)) continue;
     absl::StatusOr<v1::PolicyVerdict> p = ToProto(v);
     if (!p.ok()) return ToGrpcStatus(p.status());
     *out->Add() = *std::move(p);

@@ -42,10 +42,12 @@ constexpr char kUsage[] = R"(usage: dci [global flags] COMMAND [args]
 Commands:
   index REF [--tag NAME:TAG]... [--platform OS/ARCH[/VARIANT]]
         [--tls-verify=false] [--cert-dir DIR] [--creds USER:PASS]
-        [--authfile FILE]
+        [--authfile FILE] [--fail-on deny|warn]
         index an image: oci:DIR[:TAG], oci-archive:FILE[:TAG],
         docker-archive:FILE[:NAME:TAG], docker://HOST[:PORT]/REPO[:TAG|@DIGEST]
-        (streamed from the registry; layers already indexed are not fetched)
+        (streamed from the registry; layers already indexed are not fetched);
+        prints the bound policies' verdicts; --fail-on: exit 4 on deny (and
+        1 on warn with --fail-on warn)
   inspect REF [--platform ...] [registry flags as for index]
                                 an image's metadata from its manifest and
                                 config alone (docker://: no layer fetched);
@@ -403,6 +405,13 @@ int main(int argc, char** argv) {
       req.set_platform(it->second);
     }
     if (!SetRegistryAccess(args, req.mutable_registry(), &err)) return Usage(err);
+    // --fail-on deny|warn: the exit code follows the bound policies' worst
+    // verdict, as for `policy check`.
+    const auto fail_on = args.flags.find("--fail-on");
+    if (fail_on != args.flags.end() && fail_on->second != "deny" &&
+        fail_on->second != "warn") {
+      return Usage("--fail-on must be warn or deny");
+    }
     ProgressBar bar(!json && isatty(STDERR_FILENO));
     auto reader = stub->Index(&ctx, req);
     dci::v1::IndexEvent ev;
@@ -421,12 +430,22 @@ int main(int argc, char** argv) {
       std::cerr << "dci: the server sent no summary\n";
       return kExitFailed;
     }
+    std::string worst = "pass";
+    for (const auto& v : summary.policy_verdicts()) {
+      if (v.verdict() == "deny") worst = "deny";
+      if (v.verdict() == "warn" && worst == "pass") worst = "warn";
+    }
     if (json) {
       PrintJson(summary);
     } else {
       dci::cli::RenderIndexSummary(summary, style, std::cout);
+      if (summary.policy_verdicts_size() > 0) std::cout << "Policies:\n";
+      for (const auto& v : summary.policy_verdicts()) {
+        dci::cli::RenderPolicyVerdict(v, style, "  ", std::cout);
+      }
     }
-    return kExitOk;
+    if (fail_on == args.flags.end()) return kExitOk;
+    return dci::cli::ExitForVerdict(worst, fail_on->second == "warn");
   }
   if (cmd == "images") {
     if (!pos.empty()) return Usage("images takes no arguments");

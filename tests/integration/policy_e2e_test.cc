@@ -683,10 +683,30 @@ rules:
   EXPECT_NE(r.out.find("  - id: pager\n"), std::string::npos);
 
   const std::string s = SamplesDir();
-  ASSERT_EQ(dcid.Dci({"index", "oci:" + s + "/layout:debian-v1", "--tag", "app:1"}).exit_code, 0);
-  ASSERT_EQ(dcid.Dci({"index", "oci:" + dir + "/layout:risky", "--tag", "other:1"}).exit_code, 0);
-  ASSERT_EQ(dcid.Dci({"index", "oci:" + s + "/layout:debian-v2", "--tag", "app:2"}).exit_code, 0);
-  ASSERT_EQ(dcid.Dci({"index", "oci:" + dir + "/layout:risky", "--tag", "app:3"}).exit_code, 0);
+  // dci index prints the bound policies' verdicts; --fail-on makes them
+  // its exit code.
+  r = dcid.Dci({"index", "oci:" + s + "/layout:debian-v1", "--tag", "app:1", "--fail-on", "warn"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\nPolicies:\n  policy guard on sha256:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" (app:1): pass\n"), std::string::npos) << r.out;
+  r = dcid.Dci({"--output", "json", "index", "oci:" + dir + "/layout:risky", "--tag", "other:1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["policyVerdicts"], json::array()) << r.out;  // not bound to other:*
+  r = dcid.Dci({"--output", "json", "index", "oci:" + s + "/layout:debian-v2", "--tag", "app:2",
+                "--fail-on", "warn"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // warn, with --fail-on warn
+  json v2_index = json::parse(r.out);
+  ASSERT_EQ(v2_index["policyVerdicts"].size(), 1u) << r.out;
+  EXPECT_EQ(v2_index["policyVerdicts"][0]["policy"], "guard");
+  EXPECT_EQ(v2_index["policyVerdicts"][0]["verdict"], "warn");
+  EXPECT_EQ(v2_index["policyVerdicts"][0]["tag"], "app:2");
+  EXPECT_EQ(v2_index["policyVerdicts"][0]["violations"][0]["rule"], "pager");
+  r = dcid.Dci({"index", "oci:" + dir + "/layout:risky", "--tag", "app:3", "--fail-on", "deny"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.out.find(" (app:3): deny\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("usr/local/bin/backdoor"), std::string::npos) << r.out;
+  EXPECT_EQ(dcid.Dci({"index", "oci:" + dir + "/layout:risky", "--fail-on", "never"}).exit_code,
+            1);
 
   // debian-v1 passes (its setuid files are all allowed, no less); v2 brings
   // less (warn); risky brings a setuid file (deny) once tagged app:3.
@@ -745,7 +765,10 @@ rules:
                 ["policyVerdicts"][0]["verdict"], "deny");
   EXPECT_EQ(dcid.Dci({"policy", "remove", "guard"}).exit_code, 0);
   EXPECT_EQ(dcid.Dci({"policy", "remove", "guard"}).exit_code, 2);
-  ASSERT_EQ(dcid.Dci({"index", "oci:" + dir + "/layout:risky", "--tag", "app:4"}).exit_code, 0);
+  r = dcid.Dci({"--output", "json", "index", "oci:" + dir + "/layout:risky", "--tag", "app:4",
+                "--fail-on", "deny"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // the verdict of a removed policy binds nothing
+  EXPECT_EQ(json::parse(r.out)["policyVerdicts"], json::array()) << r.out;
   EXPECT_EQ(json::parse(dcid.Dci({"--output", "json", "show", "app:4"}).out)
                 ["policyVerdicts"][0]["tag"], "app:3");  // no new verdict
   fs::remove_all(dir);
