@@ -50,6 +50,61 @@ for db in "$SAMPLES"/rpm/roots/v1/var/lib/rpm/rpmdb.sqlite "$TESTDATA"/rpm-sqlit
   done
 done
 
+# Layers: the sample's small gzip blobs, docker-save layer tars, and small
+# tars with what layers carry (hardlinks, symlinks, whiteouts, an opaque
+# marker, a long name, a device), plain, gzip and zstd.
+mkdir -p "$W/layer_reader_fuzzer/seeds" "$W/tars"
+while read -r blob; do
+  [[ $(head -c 2 "$blob" | od -An -tx1 | tr -d ' ') == 1f8b ]] && seed layer_reader_fuzzer "$blob"
+done < <(find "$SAMPLES"/layout/blobs -type f -size -900k 2>/dev/null)
+for a in "$TESTDATA"/oci/*/*.tar; do
+  [[ -f $a ]] || continue
+  for l in $(tar tf "$a" | grep 'layer.tar$'); do
+    tar xOf "$a" "$l" >"$W/layer_reader_fuzzer/seeds/$(basename "$(dirname "$l")")"
+  done
+done
+t="$W/tars/root"
+mkdir -p "$t/etc/app" "$t/usr/bin" "$t/var/lib" "$t/dir"
+echo 'PermitRootLogin no' >"$t/etc/app/sshd_config"
+echo x >"$t/usr/bin/tool"
+ln -f "$t/usr/bin/tool" "$t/usr/bin/tool2"
+ln -sf ../../etc/app/sshd_config "$t/var/lib/link"
+: >"$t/etc/.wh.removed" ; : >"$t/dir/.wh..wh..opq"
+: >"$t/var/lib/$(printf 'n%.0s' $(seq 1 150))"
+mknod "$t/dev-null" c 1 3 2>/dev/null || true
+tar -C "$t" --format=pax -cf "$W/tars/pax.tar" .
+tar -C "$t" --format=gnu -cf "$W/tars/gnu.tar" .
+gzip -kc "$W/tars/pax.tar" >"$W/tars/pax.tar.gz"
+zstd -qc "$W/tars/gnu.tar" >"$W/tars/gnu.tar.zst"
+seed layer_reader_fuzzer "$W"/tars/*.tar "$W"/tars/*.gz "$W"/tars/*.zst
+# Image documents: an index.json, manifest and config of the sample layout,
+# and docker-save manifests, with digests as the fuzzer's "@N" placeholders.
+mkdir -p "$W/manifest_fuzzer/seeds"
+L="$SAMPLES/layout"
+if [[ -f $L/index.json ]]; then
+  n=0
+  for m in $(jq -r '.manifests[].digest' "$L/index.json" | head -3); do
+    mf="$L/blobs/sha256/${m#sha256:}"
+    c=$(jq -r '.config.digest' "$mf")
+    { printf '\x00'; jq -c --arg m "$m" '.manifests |= map(select(.digest == $m) | .digest = "@1")' "$L/index.json"
+      printf '\n#---#\n'; sed "s/$c/@2/" "$mf"
+      printf '\n#---#\n'; cat "$L/blobs/sha256/${c#sha256:}"
+    } >"$W/manifest_fuzzer/seeds/oci-$((n++))"
+  done
+fi
+for a in "$TESTDATA"/oci/*/*.tar; do
+  [[ -f $a ]] || continue
+  cfg=$(tar xOf "$a" manifest.json 2>/dev/null | jq -r '.[0].Config' 2>/dev/null) || continue
+  { printf '\x01'; tar xOf "$a" manifest.json | jq -c '.[0].Config = "config.json"'
+    printf '\n#---#\n\n#---#\n'; tar xOf "$a" "$cfg"
+  } >"$W/manifest_fuzzer/seeds/docker-$(basename "$a")"
+done
+seed policy_fuzzer examples/policies/*.yaml bench/policies/*.yaml
+mkdir -p "$W/auth_challenge_fuzzer/seeds"
+printf '%s' 'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:team/app:pull"' >"$W/auth_challenge_fuzzer/seeds/bearer"
+printf '%s' 'Basic realm="registry", Bearer realm="http://127.0.0.1:5001/token",service="r"' >"$W/auth_challenge_fuzzer/seeds/both"
+printf '%s' '</v2/team/app/tags/list?n=100&last=v9>; rel="next"' >"$W/auth_challenge_fuzzer/seeds/link"
+
 printf '%-24s %8s %10s %8s %s\n' fuzzer seconds execs corpus result
 status=0
 for t in "${TARGETS[@]}"; do

@@ -848,7 +848,7 @@ TEST_F(PackageDigestDrift, ApkFilesModifiedInPlaceAgainstTheirChecksums) {
      "printf 'Welcome, ops\\n' > etc/motd\n"
      "echo mine > etc/extra\n");
   json want = json::array();
-  for (const std::string& p : {"bin/busybox", "etc/motd"}) {
+  for (const char* p : {"bin/busybox", "etc/motd"}) {
     want.push_back({{"path", p}, {"ecosystem", "apk"}, {"package", "busybox"},
                     {"algorithm", "sha1"},
                     {"expected", HexOf("sha1", base + "/" + p)},
