@@ -43,7 +43,10 @@ BlobStream::BlobStream(std::shared_ptr<Session> session, std::string digest,
                         "/blobs/", digest_)),
       scope_(session_->DefaultScope()) {}
 
-BlobStream::~BlobStream() { StopTransfer(); }
+BlobStream::~BlobStream() {
+  StopTransfer();
+  session_->ReturnMulti(std::move(multi_));  // its connection may serve again
+}
 
 std::string BlobStream::Progress() const {
   if (expected_size_ >= 0) {
@@ -74,7 +77,7 @@ absl::Status BlobStream::StartTransfer() {
   if (!authorization.ok()) return Fail(authorization.status());
   authorization_ = *std::move(authorization);
   easy_.reset(curl_easy_init());
-  if (multi_ == nullptr) multi_.reset(curl_multi_init());
+  if (multi_ == nullptr) multi_ = session_->TakeMulti();
   if (easy_ == nullptr || multi_ == nullptr) {
     return Fail(absl::ResourceExhaustedError("curl: cannot make a handle"));
   }
@@ -84,6 +87,9 @@ absl::Status BlobStream::StartTransfer() {
   if (!authorization_.empty()) headers.push_back(authorization_);
   headers_ = MakeHeaderList(headers);
   ConfigureEasy(easy_.get(), session_->transport(), url_, headers_.get());
+  if (session_->share() != nullptr) {
+    curl_easy_setopt(easy_.get(), CURLOPT_SHARE, session_->share());
+  }
   error_buffer_[0] = '\0';
   curl_easy_setopt(easy_.get(), CURLOPT_ERRORBUFFER, error_buffer_);
   curl_easy_setopt(easy_.get(), CURLOPT_WRITEFUNCTION, &BlobStream::OnWrite);

@@ -143,9 +143,51 @@ Session::Session(std::string registry, std::string repository,
       repository_(std::move(repository)),
       options_(options) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
+  share_.reset(curl_share_init());
+  if (share_ != nullptr) {
+    curl_share_setopt(share_.get(), CURLSHOPT_LOCKFUNC, &Session::LockShare);
+    curl_share_setopt(share_.get(), CURLSHOPT_UNLOCKFUNC,
+                      &Session::UnlockShare);
+    curl_share_setopt(share_.get(), CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share_.get(), CURLSHOPT_SHARE,
+                      CURL_LOCK_DATA_SSL_SESSION);
+  }
 }
 
-Session::~Session() { curl_global_cleanup(); }
+Session::~Session() {
+  idle_multis_.clear();  // before the share they used
+  share_.reset();
+  curl_global_cleanup();
+}
+
+void Session::LockShare(CURL*, curl_lock_data data, curl_lock_access,
+                        void* self) {
+  static_cast<Session*>(self)->share_mu_[data].lock();
+}
+
+void Session::UnlockShare(CURL*, curl_lock_data data, void* self) {
+  static_cast<Session*>(self)->share_mu_[data].unlock();
+}
+
+CurlMultiPtr Session::TakeMulti() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!idle_multis_.empty()) {
+      CurlMultiPtr m = std::move(idle_multis_.back());
+      idle_multis_.pop_back();
+      return m;
+    }
+  }
+  return CurlMultiPtr(curl_multi_init());
+}
+
+void Session::ReturnMulti(CurlMultiPtr multi) {
+  static constexpr size_t kMaxIdle = 4;  // as many as layers read at once
+  if (multi == nullptr) return;
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  if (idle_multis_.size() < kMaxIdle) idle_multis_.push_back(std::move(multi));
+}
 
 absl::StatusOr<std::shared_ptr<Session>> Session::Create(
     std::string registry, std::string repository,
@@ -207,6 +249,39 @@ absl::Duration Session::Backoff(int retry, const HeaderMap* headers) const {
   return d;
 }
 
+namespace {
+
+// curl_easy_perform on `multi`, whose connection cache outlives the
+// transfer (Session::TakeMulti). The transfer's own timeouts bound it.
+CURLcode RunOn(CURLM* multi, CURL* easy) {
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+    return CURLE_FAILED_INIT;
+  }
+  CURLcode rc = CURLE_OK;
+  for (bool done = false; !done;) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      rc = CURLE_FAILED_INIT;
+      break;
+    }
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) {
+        rc = msg->data.result;
+        done = true;
+      }
+    }
+    if (!done && curl_multi_poll(multi, nullptr, 0, 1000, nullptr) != CURLM_OK) {
+      rc = CURLE_FAILED_INIT;
+      break;
+    }
+  }
+  curl_multi_remove_handle(multi, easy);
+  return rc;
+}
+
+}  // namespace
+
 absl::StatusOr<HttpResponse> Session::PerformOnce(
     const HttpRequest& req, const std::string& authorization) {
   CurlEasyPtr easy(curl_easy_init());
@@ -216,6 +291,7 @@ absl::StatusOr<HttpResponse> Session::PerformOnce(
   if (!authorization.empty()) headers.push_back(authorization);
   CurlSlistPtr list = MakeHeaderList(headers);
   ConfigureEasy(easy.get(), transport_, req.url, list.get());
+  if (share_ != nullptr) curl_easy_setopt(easy.get(), CURLOPT_SHARE, share_.get());
   HttpResponse resp;
   BodySink sink;
   sink.easy = easy.get();
@@ -229,7 +305,12 @@ absl::StatusOr<HttpResponse> Session::PerformOnce(
   curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(easy.get(), CURLOPT_HEADERFUNCTION, &HeaderCallback);
   curl_easy_setopt(easy.get(), CURLOPT_HEADERDATA, &resp.headers);
-  CURLcode rc = curl_easy_perform(easy.get());
+  CurlMultiPtr multi = TakeMulti();
+  if (multi == nullptr) {
+    return absl::ResourceExhaustedError("curl_multi_init failed");
+  }
+  CURLcode rc = RunOn(multi.get(), easy.get());
+  ReturnMulti(std::move(multi));
   if (sink.too_big) {
     return absl::ResourceExhaustedError(
         absl::StrCat("registry ", registry_, ": ", req.what, " is larger than ",

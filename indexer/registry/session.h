@@ -101,6 +101,19 @@ class Session {
   void AddBytesFetched(long long n) { bytes_fetched_ += n; }
   long long bytes_fetched() const { return bytes_fetched_.load(); }
 
+  // Every transfer of the session runs on a multi handle taken here and
+  // given back when it ends, so a connection outlives the request that
+  // opened it: the manifest, the config and the first blob share one
+  // connection, and each layer read at the same time takes a handle (and a
+  // connection) of its own. A handle is used by one thread at a time; the
+  // pool is what threads share. All handles share DNS answers and TLS
+  // sessions (share()), so a further connection resumes TLS rather than
+  // doing a full handshake.
+  CurlMultiPtr TakeMulti();
+  void ReturnMulti(CurlMultiPtr multi);
+  // For CURLOPT_SHARE on every easy handle of the session.
+  CURLSH* share() const { return share_.get(); }
+
  private:
   enum class Scheme { kUnknown, kBasic, kBearer };
   struct Token {
@@ -115,6 +128,19 @@ class Session {
                                            const std::string& authorization);
   absl::Status FetchToken(const TokenKey& key);
   std::string BasicHeader() const;
+
+  struct ShareDeleter {
+    void operator()(CURLSH* s) const { curl_share_cleanup(s); }
+  };
+  static void LockShare(CURL*, curl_lock_data data, curl_lock_access,
+                        void* self);
+  static void UnlockShare(CURL*, curl_lock_data data, void* self);
+
+  // Destroyed after the pool below, whose handles may still name it.
+  std::unique_ptr<CURLSH, ShareDeleter> share_;
+  std::mutex share_mu_[CURL_LOCK_DATA_LAST];
+  std::mutex pool_mu_;
+  std::vector<CurlMultiPtr> idle_multis_;  // guarded by pool_mu_
 
   const std::string registry_;
   const std::string repository_;

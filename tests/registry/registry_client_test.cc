@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/registry/registry_fixture.h"
 #include "tests/registry/registry_test_util.h"
+#include "tests/registry/tcp_relay.h"
 
 namespace dci {
 namespace {
@@ -115,6 +116,46 @@ TEST(RegistryAnonymous, OpenBlobStreamsTheBaseLayer) {
   absl::StatusOr<size_t> again = (*stream)->Read(&c, 1);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 0u);
+}
+
+// One connection serves the requests of a session one after another:
+// manifest, config, tag check and both layers of v2 read in turn.
+TEST(RegistryAnonymous, OneConnectionServesRequestsInTurn) {
+  DCI_REQUIRE_SAMPLE_STORAGE(s);
+  testing::TcpRelay relay(s->registry->port());
+  ASSERT_TRUE(relay.ok());
+  auto env = testing::SamplesEnv();
+  auto client = MakeClient(relay.address(), kRepo);
+  absl::StatusOr<Manifest> m = client->GetManifest("v2");
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(client->GetBlob(env["DEBIAN_V2_CONFIG"], 1 << 20).ok());
+  ASSERT_TRUE(client->HeadManifest("v1").ok());
+  for (const std::string& layer : Layers("DEBIAN_V2_LAYERS")) {
+    long long size = static_cast<long long>(
+        std::filesystem::file_size(testing::LayoutBlobPath(layer)));
+    auto stream = client->OpenBlob(layer, size);
+    ASSERT_TRUE(stream.ok()) << stream.status();
+    absl::StatusOr<Drained> got = Drain(**stream);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->digest, layer);
+  }
+  EXPECT_EQ(relay.accepted(), 1);
+  // Two layers read at once take a connection each; both go back to the
+  // session for what follows.
+  std::vector<std::string> layers = Layers("DEBIAN_V2_LAYERS");
+  ASSERT_EQ(layers.size(), 2u);
+  std::vector<std::unique_ptr<ByteStream>> streams;
+  for (const std::string& layer : layers) {
+    auto stream = client->OpenBlob(layer, -1);
+    ASSERT_TRUE(stream.ok()) << stream.status();
+    streams.push_back(*std::move(stream));
+  }
+  for (auto& st : streams) ASSERT_TRUE(Drain(*st).ok());
+  streams.clear();
+  EXPECT_EQ(relay.accepted(), 2);
+  ASSERT_TRUE(client->GetManifest("v3").ok());
+  ASSERT_TRUE(client->GetManifest("v1").ok());
+  EXPECT_EQ(relay.accepted(), 2);
 }
 
 TEST(RegistryAnonymous, MissingTagIsNotFound) {

@@ -45,6 +45,7 @@ class RegistryProcess {
   RegistryProcess& operator=(const RegistryProcess&) = delete;
 
   bool ok() const { return port_ > 0; }
+  int port() const { return port_; }
   std::string address() const;  // "127.0.0.1:PORT"
   std::string log() const;      // its stderr, for failure messages
 
