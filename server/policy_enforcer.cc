@@ -2,6 +2,8 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
+#include <optional>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -119,8 +121,41 @@ absl::Status PolicyEnforcer::ProcessBatch(bool* more) {
   std::vector<Job> jobs;
   std::set<std::pair<int64_t, std::string>> seen;
   DCI_ASSIGN_OR_RETURN(std::vector<StoredPolicy> policies, store_->Policies());
+  std::optional<std::vector<ImageRecord>> all_images;  // read once, if needed
   if (!policies.empty()) {
     for (const EventRecord& e : events) {
+      if (e.kind == kEventPolicyBound) {
+        // The images already indexed that the policy applies to: by the
+        // first of their tags it matches, else by digest.
+        auto p = std::find_if(policies.begin(), policies.end(),
+                              [&e](const StoredPolicy& sp) { return sp.name == e.name; });
+        if (p == policies.end()) continue;  // removed since
+        std::shared_ptr<const Policy> parsed = Parsed(*p);
+        if (parsed == nullptr) continue;
+        if (!all_images) {
+          DCI_ASSIGN_OR_RETURN(std::vector<ImageRecord> images, store_->ListImages());
+          all_images = std::move(images);
+        }
+        for (const ImageRecord& image : *all_images) {
+          Job j;
+          bool applies = false;
+          for (const TagRef& t : image.tags) {
+            if (GlobMatches(p->images_glob, absl::StrCat(t.name, ":", t.tag))) {
+              j.tag = t;
+              applies = true;
+              break;
+            }
+          }
+          applies = applies || GlobMatches(p->images_glob, image.manifest_digest);
+          if (!applies || !seen.insert({image.id, p->name}).second) continue;
+          j.image_id = image.id;
+          j.policy = parsed;
+          j.policy_name = p->name;
+          j.trigger = e.seq;
+          jobs.push_back(std::move(j));
+        }
+        continue;
+      }
       if (e.kind != kEventImageIndexed && e.kind != kEventTagCreated &&
           e.kind != kEventTagMoved) {
         continue;

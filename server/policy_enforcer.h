@@ -1,9 +1,11 @@
-// Evaluates the policies bound on the server (dci policy add) whenever a
+// Evaluates the policies bound on the server (dci policy add) on the
+// matching images already indexed when a policy is bound, and whenever a
 // matching image is indexed or a tag moves, on a thread of its own, and
 // stores each verdict with its POLICY_VIOLATION event.
 //
 // Design note. The event log is the enforcer's work queue: it reads the
-// events after its cursor (IMAGE_INDEXED, TAG_CREATED, TAG_MOVED), gathers
+// events after its cursor (IMAGE_INDEXED, TAG_CREATED, TAG_MOVED, and
+// POLICY_BOUND, which stands for every image indexed so far), gathers
 // the (image, policy) pairs they call for, evaluates them, and commits the
 // verdicts, their events and the new cursor in one transaction. So:
 //  1. An index commit never waits for an evaluation (the index transaction

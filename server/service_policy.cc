@@ -96,6 +96,21 @@ grpc::Status DciService::AddPolicy(grpc::ServerContext* ctx,
   spdlog::info("policy {} bound to {} ({} rules)", put->name, put->images_glob,
                policy->rules.size());
   *resp = ToProto(*put, &*policy, false);
+  // The images already indexed are judged (from the POLICY_BOUND event)
+  // before the answer, so an admission Check right after sees verdicts.
+  if (policy_ != nullptr && !policy_->WaitProcessed(put->bound_seq, absl::Minutes(10))) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        absl::StrCat("policy ", put->name,
+                                     " is bound; the images already indexed are still "
+                                     "being judged (see dci show)"));
+  }
+  absl::StatusOr<std::map<std::string, int>> counts = store_->VerdictCountsOf(put->bound_seq);
+  if (!counts.ok()) return ToGrpcStatus(counts.status());
+  for (const auto& [verdict, n] : *counts) {
+    resp->set_images_judged(resp->images_judged() + n);
+    if (verdict == "deny") resp->set_images_denied(n);
+    if (verdict == "warn") resp->set_images_warned(n);
+  }
   return grpc::Status::OK;
 }
 

@@ -21,6 +21,10 @@ inline constexpr char kEventContainerDrift[] = "CONTAINER_DRIFT";
 // image, name/tag the tag it was evaluated for (store/store.h
 // PolicyVerdictRecord has the policy and the violations).
 inline constexpr char kEventPolicyViolation[] = "POLICY_VIOLATION";
+// A policy was bound (dci policy add, or a new text for its name): name is
+// the policy's, there is no image. The policy enforcer then judges the
+// images already indexed that the policy applies to.
+inline constexpr char kEventPolicyBound[] = "POLICY_BOUND";
 
 struct EventRecord {
   int64_t seq = 0;

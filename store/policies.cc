@@ -59,6 +59,8 @@ absl::StatusOr<StoredPolicy> Store::PutPolicy(const StoredPolicy& policy) {
   p.added_at_us = NowUs();
   absl::MutexLock lock(&write_mu_);
   Database& db = *writer_;
+  Transaction txn(db);
+  DCI_RETURN_IF_ERROR(txn.Begin());
   DCI_ASSIGN_OR_RETURN(
       Statement st,
       db.Prepare("INSERT INTO policies(name, yaml, images_glob, added_at_us) "
@@ -75,7 +77,40 @@ absl::StatusOr<StoredPolicy> Store::PutPolicy(const StoredPolicy& policy) {
   id.BindText(1, p.name);
   DCI_ASSIGN_OR_RETURN(bool row, id.Step());
   if (row) p.id = id.ColumnInt(0);
+  // The enforcer's cue to judge the images already indexed.
+  DCI_ASSIGN_OR_RETURN(
+      Statement ev,
+      db.Prepare("INSERT INTO events(kind, at, at_us, name, tag) VALUES (?,?,?,?,'')"));
+  ev.BindText(1, kEventPolicyBound);
+  ev.BindInt(2, p.added_at_us / 1000000);
+  ev.BindInt(3, p.added_at_us);
+  ev.BindText(4, p.name);
+  DCI_RETURN_IF_ERROR(ev.Run());
+  p.bound_seq = db.LastInsertRowId();
+  DCI_RETURN_IF_ERROR(txn.Commit());
+  EventRecord e;
+  e.seq = p.bound_seq;
+  e.kind = kEventPolicyBound;
+  e.at_us = p.added_at_us;
+  e.name = p.name;
+  if (observer_) observer_({e});
   return p;
+}
+
+absl::StatusOr<std::map<std::string, int>> Store::VerdictCountsOf(int64_t trigger_seq) {
+  DCI_ASSIGN_OR_RETURN(ReaderLease db, Reader());
+  DCI_ASSIGN_OR_RETURN(
+      Statement st,
+      db->Prepare("SELECT verdict, COUNT(*) FROM policy_verdicts WHERE trigger_seq = ? "
+                  "GROUP BY verdict"));
+  st.BindInt(1, trigger_seq);
+  std::map<std::string, int> out;
+  for (;;) {
+    DCI_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out[st.ColumnText(0)] = static_cast<int>(st.ColumnInt(1));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<StoredPolicy>> Store::Policies() {

@@ -173,6 +173,7 @@ struct StoredPolicy {
   std::string yaml;
   std::string images_glob = "*";  // fnmatch(3) over NAME:TAG or the digest
   int64_t added_at_us = 0;
+  int64_t bound_seq = 0;  // PutPolicy: its POLICY_BOUND event
 };
 
 // One verdict a bound policy gave an image. `result` is the evaluation as
@@ -249,8 +250,11 @@ class Store {
       int64_t event_seq);
 
   // Policies (store/policies.cc). Putting a name that exists replaces its
-  // text and glob.
+  // text and glob. Writes a POLICY_BOUND event in the same transaction.
   absl::StatusOr<StoredPolicy> PutPolicy(const StoredPolicy& policy);
+  // How many verdicts of each kind ("pass", "warn", "deny") the event
+  // `trigger_seq` led to.
+  absl::StatusOr<std::map<std::string, int>> VerdictCountsOf(int64_t trigger_seq);
   absl::StatusOr<std::vector<StoredPolicy>> Policies();  // by name
   // NotFound when no policy has that name.
   absl::StatusOr<StoredPolicy> GetPolicy(const std::string& name);

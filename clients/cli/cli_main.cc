@@ -93,9 +93,10 @@ Commands:
                                 violation and its evidence; exit 0 pass,
                                 4 deny, 1 warn with --fail-on warn
   policy add NAME FILE [--images GLOB]
-                                bind a policy: evaluated whenever a matching
-                                image is indexed or a tag moves (verdict in
-                                `show`, POLICY_VIOLATION events)
+                                bind a policy: judges the matching images
+                                already indexed, then each one indexed or
+                                whose tag moves (verdict in `show`,
+                                POLICY_VIOLATION events)
   policy list | policy show NAME | policy remove NAME
   admit IMAGE                   allow or deny from the bound policies'
                                 verdicts (the Check RPC); exit 0 or 4

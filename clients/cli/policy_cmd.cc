@@ -172,10 +172,19 @@ int RunPolicyCommand(v1::Dci::Stub& stub, const PolicyCommand& cmd) {
     v1::BoundPolicy resp;
     grpc::Status s = stub.AddPolicy(&ctx, req, &resp);
     if (!s.ok()) return PolicyFail(s, cmd.server, ctx);
-    cmd.json ? PrintJson(resp)
-             : void(std::cout << "policy " << resp.name() << " (" << resp.rules()
-                              << " rules) bound to images " << resp.images_glob()
-                              << "\n");
+    if (cmd.json) {
+      PrintJson(resp);
+      return kExitOk;
+    }
+    std::cout << "policy " << resp.name() << " (" << resp.rules()
+              << " rules) bound to images " << resp.images_glob() << "\n";
+    if (resp.images_judged() > 0) {
+      std::cout << absl::StrFormat(
+          "judged %d image%s already indexed: %d deny, %d warn, %d pass\n",
+          resp.images_judged(), resp.images_judged() == 1 ? "" : "s",
+          resp.images_denied(), resp.images_warned(),
+          resp.images_judged() - resp.images_denied() - resp.images_warned());
+    }
     return kExitOk;
   }
   if (sub == "list") {

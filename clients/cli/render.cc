@@ -447,11 +447,10 @@ void RenderEvent(const v1::Event& e, const Style& s, std::ostream& out) {
     absl::StrAppend(&line, "  ", e.name(), e.tag().empty() ? "" : ":", e.tag());
   }
   if (!e.old_image().empty()) {
-    absl::StrAppend(&line, "  ", Short(e.old_image()), " -> ");
-  } else {
-    absl::StrAppend(&line, "  ");
+    absl::StrAppend(&line, "  ", Short(e.old_image()), " -> ", Short(e.image()));
+  } else if (!e.image().empty()) {  // POLICY_BOUND has none
+    absl::StrAppend(&line, "  ", Short(e.image()));
   }
-  absl::StrAppend(&line, Short(e.image()));
   if (e.has_drift()) absl::StrAppend(&line, "  ", Paint(s, kDim, Drift(e.drift())));
   if (e.has_policy()) {  // POLICY_VIOLATION
     absl::StrAppend(&line, "  policy ", e.policy().policy(), ": ", e.policy().verdict(),

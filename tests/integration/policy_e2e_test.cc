@@ -774,5 +774,82 @@ rules:
   fs::remove_all(dir);
 }
 
+// A policy bound after images were indexed judges those it applies to
+// before `dci policy add` answers: the admission Check sees their verdicts
+// at once, and the violations are events like any other.
+TEST(PolicyBound, ImagesIndexedBeforeTheBindingAreJudged) {
+  REQUIRE_SAMPLES();
+  DcidProcess dcid;
+  ASSERT_TRUE(dcid.ok());
+  char tmpl[] = "/tmp/dci-policy-late-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  MakePolicyLayout(dir + "/layout");
+  const std::string file = WriteFile(dir + "/guard.yaml", R"(rules:
+  - id: setuid
+    severity: deny
+    file: {setuid: true, except: [usr/bin/su, usr/bin/passwd, usr/bin/mount, usr/bin/umount,
+                                  usr/bin/newgrp, usr/bin/chsh, usr/bin/chfn, usr/bin/gpasswd]}
+  - id: pager
+    severity: warn
+    package: {name: less}
+)");
+  const std::string s = SamplesDir();
+  ASSERT_EQ(dcid.Dci({"index", "oci:" + s + "/layout:debian-v1", "--tag", "app:1"}).exit_code, 0);
+  ASSERT_EQ(dcid.Dci({"index", "oci:" + dir + "/layout:risky", "--tag", "app:3",
+                      "--tag", "other:1"}).exit_code, 0);
+  ASSERT_EQ(dcid.Dci({"index", "oci:" + s + "/layout:debian-v2", "--tag", "web:2"}).exit_code, 0);
+  EXPECT_EQ(dcid.Dci({"admit", "app:3"}).exit_code, 0);  // nothing bound yet
+
+  v1::SubscribeRequest req;
+  req.set_since(0);
+  req.add_kinds(v1::POLICY_BOUND);
+  req.add_kinds(v1::POLICY_VIOLATION);
+  Subscriber sub(dcid.address(), req);
+  CommandResult r = dcid.Dci({"policy", "add", "guard", file, "--images", "app:*"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "policy guard (2 rules) bound to images app:*\n"
+            "judged 2 images already indexed: 1 deny, 0 warn, 1 pass\n");
+
+  // Judged as soon as the answer came: web:2 (less, a warn) is not bound.
+  EXPECT_EQ(dcid.Dci({"admit", "app:3"}).exit_code, 4);
+  EXPECT_EQ(dcid.Dci({"admit", "other:1"}).exit_code, 4);  // the same image
+  EXPECT_EQ(dcid.Dci({"admit", "app:1"}).exit_code, 0);
+  EXPECT_EQ(json::parse(dcid.Dci({"--output", "json", "show", "web:2"}).out)["policyVerdicts"],
+            json::array());
+  json v1_show = json::parse(dcid.Dci({"--output", "json", "show", "app:1"}).out);
+  ASSERT_EQ(v1_show["policyVerdicts"].size(), 1u);
+  EXPECT_EQ(v1_show["policyVerdicts"][0]["verdict"], "pass");
+  EXPECT_EQ(v1_show["policyVerdicts"][0]["tag"], "app:1");
+
+  std::vector<v1::Event> events = sub.WaitFor(2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind(), v1::POLICY_BOUND);
+  EXPECT_EQ(events[0].name(), "guard");
+  EXPECT_EQ(events[0].image(), "");
+  EXPECT_EQ(events[1].kind(), v1::POLICY_VIOLATION);
+  EXPECT_EQ(events[1].name(), "app");
+  EXPECT_EQ(events[1].tag(), "3");
+  EXPECT_EQ(events[1].policy().verdict(), "deny");
+  EXPECT_EQ(events[1].policy().violations(0).evidence(0).path(), "usr/local/bin/backdoor");
+  EXPECT_EQ(sub.WaitFor(3, absl::Seconds(1)).size(), 2u);  // one per violating image
+  sub.Stop();
+
+  // A new text under the same name judges them again, with the new rules.
+  const std::string relaxed = WriteFile(dir + "/relaxed.yaml", R"(rules:
+  - id: pager
+    severity: warn
+    package: {name: less}
+)");
+  r = dcid.Dci({"--output", "json", "policy", "add", "guard", relaxed, "--images", "*"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json bound = json::parse(r.out);
+  EXPECT_EQ(bound["imagesJudged"], 3);  // app:1, app:3 (= other:1), web:2
+  EXPECT_EQ(bound["imagesWarned"], 1);  // web:2 has less
+  EXPECT_EQ(bound["imagesDenied"], 0) << r.out;
+  EXPECT_EQ(dcid.Dci({"admit", "app:3"}).exit_code, 0);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace dci::testing
