@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace dci {
 
@@ -27,12 +28,21 @@ absl::StatusOr<Credentials> ParseCredentials(absl::string_view user_pass);
 // registry-1.docker.io. An entry holds "auth" (base64 "user:pass") or
 // "username" and "password".
 //
+// Credential helpers come first, as docker has it: "credHelpers" naming
+// the registry, else "credsStore", runs docker-credential-NAME (found in
+// PATH) with `get`, the registry on its stdin and {"Username", "Secret"}
+// JSON on its stdout, within `helper_timeout`; a helper that says
+// "credentials not found" means no entry.
+//
 // Returns nullopt when the file has no entry for the registry. NotFound when
-// the file does not exist; InvalidArgument for broken JSON or an "auth"
-// that is not base64 of "user:pass". Credential helpers ("credHelpers",
-// "credsStore") are not run.
+// the file (or a helper it names) does not exist; InvalidArgument for broken
+// JSON, an "auth" that is not base64 of "user:pass", a helper name that is
+// not a plain file name, or helper output that is not its JSON;
+// Unavailable for a helper that fails or times out; Unimplemented for an
+// identity token (a helper's "<token>" user name).
 absl::StatusOr<std::optional<Credentials>> CredentialsFromAuthfile(
-    const std::string& path, absl::string_view registry);
+    const std::string& path, absl::string_view registry,
+    absl::Duration helper_timeout = absl::Seconds(30));
 
 }  // namespace dci
 

@@ -281,6 +281,25 @@ TEST_F(RegistryBasicAuth, AuthfileCredentialsWork) {
   absl::StatusOr<std::vector<std::string>> tags = client->ListTags();
   ASSERT_TRUE(tags.ok()) << tags.status();
   EXPECT_EQ(tags->size(), 3u);
+
+  // The same credentials from a credential helper (docker's protocol), as
+  // ECR, GCR and ACR users have them.
+  const std::string helper = dir_ + "/docker-credential-dcialice";
+  ASSERT_TRUE(testing::WriteFile(helper, absl::StrCat(R"(#!/bin/sh
+read -r server
+[ "$1" = get ] && [ "$server" = ")", registry_->address(), R"(" ] || exit 1
+echo '{"Username":"alice","Secret":"right-pass"}'
+)")));
+  testing::Run({"chmod", "+x", helper}, nullptr);
+  setenv("PATH", absl::StrCat(dir_, ":", getenv("PATH")).c_str(), 1);
+  ASSERT_TRUE(testing::WriteFile(
+      authfile, absl::StrCat(R"({"credHelpers":{")", registry_->address(),
+                             R"(":"dcialice"}})")));
+  client = MakeClient(registry_->address(), kRepo, o);
+  ASSERT_NE(client, nullptr);
+  tags = client->ListTags();
+  ASSERT_TRUE(tags.ok()) << tags.status();
+  EXPECT_EQ(tags->size(), 3u);
 }
 
 TEST_F(RegistryBasicAuth, WrongPasswordIsUnauthenticated) {

@@ -4,7 +4,12 @@
 #include <string>
 #include <vector>
 
+#include <cstdlib>
+
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "indexer/image_ref.h"
 #include "indexer/registry/auth_challenge.h"
@@ -117,6 +122,84 @@ TEST(Credentials, LooksUpAuthfileEntries) {
   EXPECT_EQ(
       CredentialsFromAuthfile(dir + "/missing.json", "quay.io").status().code(),
       absl::StatusCode::kNotFound);
+  testing::Run({"rm", "-rf", dir}, nullptr);
+}
+
+// A docker credential helper speaking the protocol (docker-credential-X
+// get, the server on stdin, JSON on stdout), put first in PATH. What it
+// answers depends on the server it is asked about.
+std::string InstallHelper(const std::string& dir) {
+  const std::string helper = dir + "/docker-credential-dcitest";
+  EXPECT_TRUE(testing::WriteFile(helper, R"(#!/bin/sh
+[ "$1" = get ] || exit 2
+read -r server
+case "$server" in
+  garbage.example) echo 'not json' ;;
+  token.example) echo '{"ServerURL":"token.example","Username":"<token>","Secret":"r"}' ;;
+  broken.example) echo 'keychain locked' >&2; exit 3 ;;
+  slow.example) sleep 5 ;;
+  quay.io) echo 'credentials not found in native keychain'; exit 1 ;;
+  *) printf '{"ServerURL":"%s","Username":"u-%s","Secret":"s3cret"}' "$server" "$server" ;;
+esac
+)"));
+  testing::Run({"chmod", "+x", helper}, nullptr);
+  setenv("PATH", absl::StrCat(dir, ":", getenv("PATH")).c_str(), 1);
+  return helper;
+}
+
+TEST(Credentials, CredentialHelpersComeFirst) {
+  std::string dir = testing::MakeTempDir("dci-credhelper");
+  InstallHelper(dir);
+  std::string path = dir + "/config.json";
+  ASSERT_TRUE(testing::WriteFile(path, R"({
+      "credHelpers": {"127.0.0.1:5000": "dcitest", "docker.io": "dcitest",
+                      "evil.example": "../../bin/sh", "gone.example": "nope"},
+      "auths": {"127.0.0.1:5000": {"auth": ")" + absl::Base64Escape("alice:pw") +
+                                     R"("}}})"));
+  auto got = CredentialsFromAuthfile(path, "127.0.0.1:5000");
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->username, "u-127.0.0.1:5000");  // the helper, not auths
+  EXPECT_EQ((*got)->password, "s3cret");
+  got = CredentialsFromAuthfile(path, "registry-1.docker.io");
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->username, "u-https://index.docker.io/v1/");
+  absl::Status st = CredentialsFromAuthfile(path, "evil.example").status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  st = CredentialsFromAuthfile(path, "gone.example").status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound) << st;
+  EXPECT_EQ(st.message(), absl::StrCat("authfile ", path, ": credHelpers \"gone.example\": "
+                                       "credential helper docker-credential-nope is not in PATH"));
+  // No helper for this registry and no credsStore: auths, then nothing.
+  got = CredentialsFromAuthfile(path, "127.0.0.1:5001");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_FALSE(got->has_value());
+
+  // credsStore answers for every registry without a credHelpers entry.
+  ASSERT_TRUE(testing::WriteFile(path, R"({"credsStore": "dcitest",
+      "auths": {"quay.io": {"auth": ")" + absl::Base64Escape("bob:pw") + R"("}}})"));
+  got = CredentialsFromAuthfile(path, "ghcr.io");
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->username, "u-ghcr.io");
+  got = CredentialsFromAuthfile(path, "quay.io");  // "credentials not found"
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_FALSE(got->has_value());
+  st = CredentialsFromAuthfile(path, "garbage.example").status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_TRUE(absl::StrContains(st.message(), "not json")) << st;
+  st = CredentialsFromAuthfile(path, "token.example").status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnimplemented) << st;
+  st = CredentialsFromAuthfile(path, "broken.example").status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_EQ(st.message(), absl::StrCat("authfile ", path, ": credsStore: "
+                                       "docker-credential-dcitest get broken.example "
+                                       "failed (exit 3): keychain locked"));
+  absl::Time start = absl::Now();
+  st = CredentialsFromAuthfile(path, "slow.example", absl::Milliseconds(300)).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4));  // killed, not waited for
   testing::Run({"rm", "-rf", dir}, nullptr);
 }
 
