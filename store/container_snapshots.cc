@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
+#include "store/event_writer.h"
 #include "store/store.h"
 
 namespace dci {
@@ -78,17 +79,15 @@ absl::StatusOr<ContainerSnapshot> Store::RecordContainerSnapshot(
 
     // The event first: the snapshot row names it (PRODUCT.md principle 7,
     // the event log is the outbox of this very transaction).
-    DCI_ASSIGN_OR_RETURN(
-        Statement ev,
-        db.Prepare("INSERT INTO events(kind, at, at_us, image_id, name, tag) "
-                   "VALUES (?,?,?,?,?, '')"));
-    ev.BindText(1, kEventContainerDrift);
-    ev.BindInt(2, s.taken_at_us / 1000000);
-    ev.BindInt(3, s.taken_at_us);
-    ev.BindInt(4, s.image_id);
-    ev.BindText(5, s.name);
-    DCI_RETURN_IF_ERROR(ev.Run());
-    s.event_seq = db.LastInsertRowId();
+    EventRecord e;
+    e.kind = kEventContainerDrift;
+    e.at_us = s.taken_at_us;
+    e.image_id = s.image_id;
+    e.image_digest = s.image_digest;
+    e.name = s.name;
+    DCI_ASSIGN_OR_RETURN(EventWriter writer, EventWriter::Make(db));
+    DCI_RETURN_IF_ERROR(writer.Append(e));
+    s.event_seq = e.seq;
 
     DCI_ASSIGN_OR_RETURN(
         Statement add,
@@ -119,13 +118,6 @@ absl::StatusOr<ContainerSnapshot> Store::RecordContainerSnapshot(
     s.id = db.LastInsertRowId();
     DCI_RETURN_IF_ERROR(txn.Commit());
 
-    EventRecord e;
-    e.seq = s.event_seq;
-    e.kind = kEventContainerDrift;
-    e.at_us = s.taken_at_us;
-    e.image_id = s.image_id;
-    e.image_digest = s.image_digest;
-    e.name = s.name;
     events.push_back(std::move(e));
     // As CommitImage does: observers see commits in sequence order, under
     // the writer lock.

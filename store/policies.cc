@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "store/event_writer.h"
 #include "store/store.h"
 
 namespace dci {
@@ -78,21 +79,14 @@ absl::StatusOr<StoredPolicy> Store::PutPolicy(const StoredPolicy& policy) {
   DCI_ASSIGN_OR_RETURN(bool row, id.Step());
   if (row) p.id = id.ColumnInt(0);
   // The enforcer's cue to judge the images already indexed.
-  DCI_ASSIGN_OR_RETURN(
-      Statement ev,
-      db.Prepare("INSERT INTO events(kind, at, at_us, name, tag) VALUES (?,?,?,?,'')"));
-  ev.BindText(1, kEventPolicyBound);
-  ev.BindInt(2, p.added_at_us / 1000000);
-  ev.BindInt(3, p.added_at_us);
-  ev.BindText(4, p.name);
-  DCI_RETURN_IF_ERROR(ev.Run());
-  p.bound_seq = db.LastInsertRowId();
-  DCI_RETURN_IF_ERROR(txn.Commit());
   EventRecord e;
-  e.seq = p.bound_seq;
   e.kind = kEventPolicyBound;
   e.at_us = p.added_at_us;
   e.name = p.name;
+  DCI_ASSIGN_OR_RETURN(EventWriter writer, EventWriter::Make(db));
+  DCI_RETURN_IF_ERROR(writer.Append(e));
+  p.bound_seq = e.seq;
+  DCI_RETURN_IF_ERROR(txn.Commit());
   if (observer_) observer_({e});
   return p;
 }
@@ -161,10 +155,7 @@ absl::StatusOr<std::vector<PolicyVerdictRecord>> Store::RecordPolicyVerdicts(
   const int64_t now = NowUs();
   DCI_ASSIGN_OR_RETURN(
       Statement digest, db.Prepare("SELECT manifest_digest FROM images WHERE id = ?"));
-  DCI_ASSIGN_OR_RETURN(
-      Statement ev,
-      db.Prepare("INSERT INTO events(kind, at, at_us, image_id, name, tag) "
-                 "VALUES (?,?,?,?,?,?)"));
+  DCI_ASSIGN_OR_RETURN(EventWriter writer, EventWriter::Make(db));
   DCI_ASSIGN_OR_RETURN(
       Statement add,
       db.Prepare("INSERT INTO policy_verdicts(image_id, policy_name, verdict, "
@@ -183,23 +174,15 @@ absl::StatusOr<std::vector<PolicyVerdictRecord>> Store::RecordPolicyVerdicts(
     if (v.verdict == "warn" || v.verdict == "deny") {
       // The event first: the verdict row names it (the event log is the
       // outbox of this very transaction, PRODUCT.md principle 7).
-      ev.Reset();
-      ev.BindText(1, kEventPolicyViolation);
-      ev.BindInt(2, now / 1000000);
-      ev.BindInt(3, now);
-      ev.BindInt(4, v.image_id);
-      ev.BindText(5, v.name);
-      ev.BindText(6, v.tag);
-      DCI_RETURN_IF_ERROR(ev.Run());
-      v.event_seq = db.LastInsertRowId();
       EventRecord e;
-      e.seq = v.event_seq;
       e.kind = kEventPolicyViolation;
       e.at_us = now;
       e.image_id = v.image_id;
       e.image_digest = v.image_digest;
       e.name = v.name;
       e.tag = v.tag;
+      DCI_RETURN_IF_ERROR(writer.Append(e));
+      v.event_seq = e.seq;
       events.push_back(std::move(e));
     }
     add.Reset();

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
 #include "indexer/packages/version_key.h"
+#include "store/event_writer.h"
 #include "store/merged_tree.h"
 #include "store/migrations.h"
 #include "base/path.h"
@@ -240,29 +241,18 @@ absl::StatusOr<std::string> ImageDigest(Database& db, int64_t image_id) {
 absl::Status AddEvent(Database& db, absl::string_view kind, int64_t image_id,
                       const TagRef* tag, int64_t old_image_id, int64_t now_us,
                       std::vector<EventRecord>& out) {
-  DCI_ASSIGN_OR_RETURN(
-      Statement st,
-      db.Prepare("INSERT INTO events(kind, at, at_us, image_id, name, tag, "
-                 "old_image_id) VALUES (?,?,?,?,?,?,?)"));
-  st.BindText(1, kind);
-  st.BindInt(2, now_us / 1000000);
-  st.BindInt(3, now_us);
-  st.BindInt(4, image_id);
-  st.BindText(5, tag ? tag->name : "");
-  st.BindText(6, tag ? tag->tag : "");
-  if (old_image_id != 0) st.BindInt(7, old_image_id);
-  DCI_RETURN_IF_ERROR(st.Run());
   EventRecord e;
-  e.seq = db.LastInsertRowId();
   e.kind = std::string(kind);
   e.at_us = now_us;
   e.image_id = image_id;
-  DCI_ASSIGN_OR_RETURN(e.image_digest, ImageDigest(db, image_id));
   if (tag) {
     e.name = tag->name;
     e.tag = tag->tag;
   }
   e.old_image_id = old_image_id;
+  DCI_ASSIGN_OR_RETURN(EventWriter writer, EventWriter::Make(db));
+  DCI_RETURN_IF_ERROR(writer.Append(e));
+  DCI_ASSIGN_OR_RETURN(e.image_digest, ImageDigest(db, image_id));
   if (old_image_id != 0) {
     DCI_ASSIGN_OR_RETURN(e.old_image_digest, ImageDigest(db, old_image_id));
   }

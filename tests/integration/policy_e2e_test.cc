@@ -651,14 +651,8 @@ TEST_F(PolicyE2E, InspectFromARegistryFetchesNoLayer) {
 // Bound policies: evaluated when a matching image is indexed or its tag
 // moves; the verdict is stored with the image and one POLICY_VIOLATION
 // event per violating image reaches subscribers.
-TEST(PolicyBound, EvaluatedOnIndexStoredAndReported) {
-  REQUIRE_SAMPLES();
-  DcidProcess dcid;
-  ASSERT_TRUE(dcid.ok());
-  char tmpl[] = "/tmp/dci-policy-bound-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
-  MakePolicyLayout(dir + "/layout");
-  const std::string file = WriteFile(dir + "/guard.yaml", R"(description: the cluster's guard
+// Denies setuid files outside debian's own, warns about less.
+constexpr char kGuardPolicy[] = R"(description: the cluster's guard
 rules:
   - id: setuid
     severity: deny
@@ -667,7 +661,16 @@ rules:
   - id: pager
     severity: warn
     package: {name: less}
-)");
+)";
+
+TEST(PolicyBound, EvaluatedOnIndexStoredAndReported) {
+  REQUIRE_SAMPLES();
+  DcidProcess dcid;
+  ASSERT_TRUE(dcid.ok());
+  char tmpl[] = "/tmp/dci-policy-bound-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  MakePolicyLayout(dir + "/layout");
+  const std::string file = WriteFile(dir + "/guard.yaml", kGuardPolicy);
   v1::SubscribeRequest req;
   req.set_since(0);
   req.add_kinds(v1::POLICY_VIOLATION);
@@ -784,15 +787,7 @@ TEST(PolicyBound, ImagesIndexedBeforeTheBindingAreJudged) {
   char tmpl[] = "/tmp/dci-policy-late-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   MakePolicyLayout(dir + "/layout");
-  const std::string file = WriteFile(dir + "/guard.yaml", R"(rules:
-  - id: setuid
-    severity: deny
-    file: {setuid: true, except: [usr/bin/su, usr/bin/passwd, usr/bin/mount, usr/bin/umount,
-                                  usr/bin/newgrp, usr/bin/chsh, usr/bin/chfn, usr/bin/gpasswd]}
-  - id: pager
-    severity: warn
-    package: {name: less}
-)");
+  const std::string file = WriteFile(dir + "/guard.yaml", kGuardPolicy);
   const std::string s = SamplesDir();
   ASSERT_EQ(dcid.Dci({"index", "oci:" + s + "/layout:debian-v1", "--tag", "app:1"}).exit_code, 0);
   ASSERT_EQ(dcid.Dci({"index", "oci:" + dir + "/layout:risky", "--tag", "app:3",
