@@ -200,6 +200,13 @@ absl::Status CurlError(CURLcode rc, const char* error_buffer) {
           "TLS: ", detail,
           " (trust the registry's CA through cert_dir, or turn tls_verify "
           "off)"));
+    case CURLE_SSL_CONNECT_ERROR:
+      if (absl::StrContains(detail, "wrong version number")) {
+        return absl::UnavailableError(absl::StrCat(
+            detail, " (the registry answers in plain HTTP: with tls_verify off "
+            "it is spoken to over http://)"));
+      }
+      return absl::UnavailableError(detail);
     default:
       return absl::UnavailableError(detail);
   }

@@ -14,7 +14,10 @@ namespace dci {
 // A plain value; copyable.
 struct RegistryOptions {
   // Verify the registry's TLS certificate and host name (skopeo
-  // --tls-verify). Off also skips verification of token servers.
+  // --tls-verify). Off also skips verification of token servers, and lets
+  // a registry that answers https:// with plain HTTP be spoken to over
+  // http:// (an "insecure registry", as containers-image and docker have
+  // it).
   bool tls_verify = true;
   // skopeo --cert-dir: every "*.crt" is a CA trusted on top of the system
   // ones; "NAME.cert" with "NAME.key" is a client certificate (the first

@@ -137,6 +137,39 @@ std::string RegistryErrors(const std::string& body) {
 
 }  // namespace
 
+namespace {
+
+// curl_easy_perform on `multi`, whose connection cache outlives the
+// transfer (Session::TakeMulti). The transfer's own timeouts bound it.
+CURLcode RunOn(CURLM* multi, CURL* easy) {
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+    return CURLE_FAILED_INIT;
+  }
+  CURLcode rc = CURLE_OK;
+  for (bool done = false; !done;) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      rc = CURLE_FAILED_INIT;
+      break;
+    }
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) {
+        rc = msg->data.result;
+        done = true;
+      }
+    }
+    if (!done && curl_multi_poll(multi, nullptr, 0, 1000, nullptr) != CURLM_OK) {
+      rc = CURLE_FAILED_INIT;
+      break;
+    }
+  }
+  curl_multi_remove_handle(multi, easy);
+  return rc;
+}
+
+}  // namespace
+
 Session::Session(std::string registry, std::string repository,
                  const RegistryOptions& options)
     : registry_(std::move(registry)),
@@ -221,7 +254,27 @@ absl::StatusOr<std::shared_ptr<Session>> Session::Create(
     DCI_ASSIGN_OR_RETURN(s->credentials_, CredentialsFromAuthfile(
                                               options.authfile, s->registry_));
   }
+  if (!http && !options.tls_verify) s->FallBackToHttpIfPlain();
   return s;
+}
+
+void Session::FallBackToHttpIfPlain() {
+  // One GET /v2/ (the API version check, distribution's spec "Determining
+  // support"): a server that answers a TLS handshake with plain HTTP makes
+  // OpenSSL fail with "wrong version number" (CURLE_SSL_CONNECT_ERROR).
+  // Any other outcome, answered or not, leaves https:// as it is.
+  CurlEasyPtr easy(curl_easy_init());
+  if (easy == nullptr) return;
+  const std::string url = absl::StrCat(base_url_, "/v2/");
+  ConfigureEasy(easy.get(), transport_, url, nullptr);
+  curl_easy_setopt(easy.get(), CURLOPT_NOBODY, 1L);
+  CurlMultiPtr multi = TakeMulti();
+  if (multi == nullptr) return;
+  CURLcode rc = RunOn(multi.get(), easy.get());
+  ReturnMulti(std::move(multi));
+  if (rc == CURLE_SSL_CONNECT_ERROR) {
+    base_url_ = absl::StrCat("http://", registry_);
+  }
 }
 
 std::string Session::DefaultScope() const {
@@ -249,38 +302,6 @@ absl::Duration Session::Backoff(int retry, const HeaderMap* headers) const {
   return d;
 }
 
-namespace {
-
-// curl_easy_perform on `multi`, whose connection cache outlives the
-// transfer (Session::TakeMulti). The transfer's own timeouts bound it.
-CURLcode RunOn(CURLM* multi, CURL* easy) {
-  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
-    return CURLE_FAILED_INIT;
-  }
-  CURLcode rc = CURLE_OK;
-  for (bool done = false; !done;) {
-    int running = 0;
-    if (curl_multi_perform(multi, &running) != CURLM_OK) {
-      rc = CURLE_FAILED_INIT;
-      break;
-    }
-    int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
-      if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) {
-        rc = msg->data.result;
-        done = true;
-      }
-    }
-    if (!done && curl_multi_poll(multi, nullptr, 0, 1000, nullptr) != CURLM_OK) {
-      rc = CURLE_FAILED_INIT;
-      break;
-    }
-  }
-  curl_multi_remove_handle(multi, easy);
-  return rc;
-}
-
-}  // namespace
 
 absl::StatusOr<HttpResponse> Session::PerformOnce(
     const HttpRequest& req, const std::string& authorization) {

@@ -126,6 +126,9 @@ class Session {
           const RegistryOptions& options);
   absl::StatusOr<HttpResponse> PerformOnce(const HttpRequest& req,
                                            const std::string& authorization);
+  // With TLS verification off: http:// when the registry answers https://
+  // with plain HTTP.
+  void FallBackToHttpIfPlain();
   absl::Status FetchToken(const TokenKey& key);
   std::string BasicHeader() const;
 

@@ -158,6 +158,30 @@ TEST(RegistryAnonymous, OneConnectionServesRequestsInTurn) {
   EXPECT_EQ(relay.accepted(), 2);
 }
 
+// A registry that speaks plain HTTP where https:// is expected (an
+// "insecure registry" on a LAN address): refused while TLS is verified,
+// used over http:// with --tls-verify=false, as skopeo and docker do.
+TEST(RegistryAnonymous, PlainHttpRegistryNeedsTlsVerifyOff) {
+  DCI_REQUIRE_SAMPLE_STORAGE(s);
+  RegistryOptions o = FastRetries(1);
+  o.scheme = RegistryOptions::Scheme::kHttps;  // as for a non-loopback host
+  auto client = MakeClient(s->registry->address(), kRepo, o);
+  ASSERT_NE(client, nullptr);
+  absl::Status st = client->GetManifest("v1").status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_TRUE(absl::StrContains(
+      st.message(), "wrong version number (the registry answers in plain HTTP: "
+                    "with tls_verify off it is spoken to over http://)"))
+      << st;
+
+  o.tls_verify = false;
+  client = MakeClient(s->registry->address(), kRepo, o);
+  ASSERT_NE(client, nullptr);
+  absl::StatusOr<Manifest> m = client->GetManifest("v1");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->digest, testing::SamplesEnv()["DEBIAN_V1_MANIFEST"]);
+}
+
 TEST(RegistryAnonymous, MissingTagIsNotFound) {
   DCI_REQUIRE_SAMPLE_STORAGE(s);
   auto client = MakeClient(s->registry->address(), kRepo);
