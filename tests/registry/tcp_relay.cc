@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "tests/registry/test_http_server.h"
 
 namespace dci::testing {
 namespace {
@@ -45,16 +46,8 @@ void Pump(int from, int to) {
 }  // namespace
 
 TcpRelay::TcpRelay(int target_port) : target_port_(target_port) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  listen_fd_ = ListenOnLoopback(&port_);
   if (listen_fd_ < 0) return;
-  sockaddr_in a = Loopback(0);
-  socklen_t len = sizeof a;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::listen(listen_fd_, 16) != 0 ||
-      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    return;
-  }
-  port_ = ntohs(a.sin_port);
   acceptor_ = std::thread([this] { AcceptLoop(); });
 }
 

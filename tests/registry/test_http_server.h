@@ -52,6 +52,10 @@ void SendResponse(
     const std::vector<std::pair<std::string, std::string>>& headers,
     absl::string_view body);
 
+// A listening TCP socket on 127.0.0.1 with a port the kernel picks, which
+// goes to *port; -1 when none could be made.
+int ListenOnLoopback(int* port);
+
 // Listens on 127.0.0.1:0 from construction to destruction; the handler runs
 // on the server's thread. Not copyable.
 class TestHttpServer {
